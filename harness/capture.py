@@ -1,0 +1,176 @@
+"""Evaluate the program under `pulumi.runtime.set_mocks` and capture the resource graph.
+
+The monitor records every RegisterResource request as the engine would receive it: inputs,
+`propertyDependencies` (which resources each input was computed from), explicit
+`dependencies`, parent and provider. Those requests are what a real `pulumi up` orders its
+work by, so a missing edge here is a missing edge in AWS.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from harness.fake_aws import FakeAws
+from harness.stack_config import PROJECT, PROJECT_DIR, stack_config
+
+PROGRAM = PROJECT_DIR / "__main__.py"
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+@dataclass
+class RegisteredResource:
+    """One RegisterResource request and the mock's answer to it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    property_dependencies: dict[str, list[str]]
+    dependencies: list[str]
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith(PROVIDER_PREFIX)
+
+    def depends_on(self, prop: str, other: RegisteredResource) -> bool:
+        """True when input `prop` was computed from `other` (an output-carried dependency)."""
+        return other.urn in self.property_dependencies.get(prop, [])
+
+
+@dataclass
+class StackGraph:
+    """Everything one evaluation registered, in registration order, and the stack's exports."""
+
+    resources: list[RegisteredResource]
+    exports: dict[str, Any]
+    invokes: list[tuple[str, dict[str, Any]]]
+
+    def by_urn(self, urn: str) -> RegisteredResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def of_type(self, token: str) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == token]
+
+    def one(self, token: str, name_contains: str = "") -> RegisteredResource:
+        found = [r for r in self.of_type(token) if name_contains in r.name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one {token} named *{name_contains}*, found {[r.name for r in found]}")
+        return found[0]
+
+    def custom(self) -> Iterator[RegisteredResource]:
+        """Cloud resources: custom and not providers."""
+        return (r for r in self.resources if r.custom and not r.is_provider)
+
+    def components(self) -> Iterator[RegisteredResource]:
+        return (r for r in self.resources if not r.custom)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps each registration's dependencies, which the base class drops."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[RegisteredResource] = []
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        self.registered.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                inputs=rpc.deserialize_properties(request.object),
+                property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+                dependencies=list(request.dependencies),
+                id=response.id,
+                outputs=dict(self.resources[response.urn].state),
+            )
+        )
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+
+class ProgramFailedError(Exception):
+    """The program raised; `graph` holds whatever it registered before it did."""
+
+    def __init__(self, cause: BaseException, graph: StackGraph) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.graph = graph
+
+
+def _resolve(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        return _resolve(_sync_await(value.future()))
+    if isinstance(value, dict):
+        return {key: _resolve(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item) for item in value]
+    return value
+
+
+def evaluate(
+    stack: str = "dev",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    mocks: pulumi_mocks.Mocks | None = None,
+    program: Callable[[], Any] | Path = PROGRAM,
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> StackGraph:
+    """Run `program` (the real __main__.py by default) for `stack` and return what it registered.
+
+    Raises ProgramFailedError if the program raises. `overrides` change single config keys on top of
+    the stack file; `config` replaces the stack's config entirely.
+    """
+    values = dict(config) if config is not None else stack_config(stack, overrides)
+    mocks = mocks or FakeAws(region=values.get("aws:region", "eu-west-1"))
+    monitor = RecordingMonitor(mocks)
+
+    # Each evaluation gets a fresh root stack: set_mocks only creates one when none exists.
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(values, secret_keys or [])
+
+    def run() -> None:
+        if isinstance(program, Path):
+            runpy.run_path(str(program), run_name="__main__")
+        else:
+            program()
+
+    failure: BaseException | None = None
+    try:
+        _sync_await(run_pulumi_func(run))
+    except Exception as error:
+        failure = error
+    root = runtime_settings.get_root_resource()
+    exports = _resolve(dict(getattr(root, "outputs", {}))) if failure is None else {}
+    graph = StackGraph(resources=monitor.registered, exports=exports, invokes=monitor.invokes)
+    if failure is not None:
+        raise ProgramFailedError(failure, graph) from failure
+    return graph

@@ -1,0 +1,116 @@
+"""The artifact store: a private, versioned, KMS-encrypted, TLS-only S3 bucket."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from pipeline.settings import Settings
+
+# Parts left behind by interrupted uploads are billed like objects; a week is plenty.
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+
+def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Deny every request that does not use TLS (AWS Security Hub control S3.5)."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+class ArtifactStore(pulumi.ComponentResource):
+    """Where CodePipeline keeps the artifacts passed between stages."""
+
+    bucket: aws.s3.Bucket
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        key_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("cicd:s3:ArtifactStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(name, force_destroy=settings.force_destroy_artifacts, opts=child)
+        bucket_id = self.bucket.id
+
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket_id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket_id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms",
+                        kms_master_key_id=key_arn,
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-old-artifacts",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=settings.artifact_expiry_days
+                    ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=settings.artifact_expiry_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS
+                    ),
+                )
+            ],
+            # S3 rejects a lifecycle rule on noncurrent versions until versioning is on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket_id,
+            policy=tls_only_bucket_policy(self.bucket.arn),
+            # With the public access block applied first, a policy can never open the bucket.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+        self.arn = self.bucket.arn
+        self.bucket_name = self.bucket.bucket
+        self.register_outputs({"arn": self.bucket.arn, "bucket": self.bucket.bucket})

@@ -1,0 +1,159 @@
+"""CodeBuild: one project per pipeline step, each with its own role, policy and log group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from pipeline.iam import ServiceRole, Statement, statement
+from pipeline.provider import AwsAccount
+from pipeline.settings import BuildSecret, Settings
+
+BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
+
+# CodeBuild waits this long for capacity before it gives up on a queued build.
+QUEUED_TIMEOUT_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """What distinguishes one CodeBuild project from another in this pipeline."""
+
+    name: str
+    buildspec: str
+    description: str
+    assume_role_arn: str
+
+
+def build_steps(settings: Settings) -> tuple[BuildStep, BuildStep]:
+    """The two steps: test and preview on every change, deploy after approval."""
+    return (
+        BuildStep("build", "build.yml", "Install, run the tests, and pulumi preview", settings.preview_role_arn),
+        BuildStep("deploy", "deploy.yml", "pulumi up --yes", settings.deploy_role_arn),
+    )
+
+
+def read_buildspec(file_name: str) -> str:
+    return (BUILDSPEC_DIR / file_name).read_text(encoding="utf-8")
+
+
+def secret_statements(account: AwsAccount, secrets: tuple[BuildSecret, ...]) -> list[Statement]:
+    """Read access to exactly the secrets and parameters the builds reference."""
+    manager = [secret.reference for secret in secrets if secret.store == "SECRETS_MANAGER"]
+    parameters = [
+        account.arn("ssm", "parameter" + secret.reference) for secret in secrets if secret.store == "PARAMETER_STORE"
+    ]
+    statements: list[Statement] = []
+    if manager:
+        statements.append(statement("ReadBuildSecrets", ["secretsmanager:GetSecretValue"], manager))
+    if parameters:
+        statements.append(statement("ReadBuildParameters", ["ssm:GetParameters"], parameters))
+    return statements
+
+
+def environment_variables(
+    settings: Settings, step: BuildStep
+) -> list[aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs]:
+    """Plain settings in the clear; secrets only as references CodeBuild resolves at run time."""
+    plain = [("PULUMI_STACK", settings.deploy_stack), *settings.build_environment]
+    if step.assume_role_arn:
+        plain.append(("ASSUME_ROLE_ARN", step.assume_role_arn))
+    variables = [
+        aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
+        for name, value in plain
+    ]
+    variables += [
+        aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(
+            name=secret.name, value=secret.reference, type=secret.store
+        )
+        for secret in settings.build_secrets
+    ]
+    return variables
+
+
+class BuildProject(pulumi.ComponentResource):
+    """A CodeBuild project for one pipeline step, with a role that can touch only what it needs."""
+
+    project: aws.codebuild.Project
+    log_group: aws.cloudwatch.LogGroup
+    service_role: ServiceRole
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: Settings,
+        step: BuildStep,
+        account: AwsAccount,
+        artifact_bucket_arn: pulumi.Input[str],
+        key_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("cicd:codebuild:BuildProject", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/{settings.project}/{settings.environment}/codebuild/{step.name}",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=key_arn,
+            opts=child,
+        )
+        statements: list[Statement] = [
+            statement(
+                "WriteOwnLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [self.log_group.arn, pulumi.Output.concat(self.log_group.arn, ":log-stream:*")],
+            ),
+            statement(
+                "ReadWritePipelineArtifacts",
+                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                [pulumi.Output.concat(artifact_bucket_arn, "/*")],
+            ),
+            statement("LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [artifact_bucket_arn]),
+            statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+            *secret_statements(account, settings.build_secrets),
+        ]
+        if step.assume_role_arn:
+            statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
+        self.service_role = ServiceRole(
+            f"{name}-role",
+            service="codebuild.amazonaws.com",
+            account_id=account.account_id,
+            statements=statements,
+            description=f"CodeBuild {step.name} step of {settings.project} {settings.environment}",
+            opts=child,
+        )
+        self.project = aws.codebuild.Project(
+            name,
+            description=step.description,
+            service_role=self.service_role.arn,
+            build_timeout=settings.build_timeout_minutes,
+            queued_timeout=QUEUED_TIMEOUT_MINUTES,
+            encryption_key=key_arn,
+            source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=read_buildspec(step.buildspec)),
+            artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
+            environment=aws.codebuild.ProjectEnvironmentArgs(
+                type="LINUX_CONTAINER",
+                compute_type=settings.compute_type,
+                image=settings.build_image,
+                image_pull_credentials_type="CODEBUILD",
+                privileged_mode=False,
+                environment_variables=environment_variables(settings, step),
+            ),
+            cache=aws.codebuild.ProjectCacheArgs(type="LOCAL", modes=["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"]),
+            logs_config=aws.codebuild.ProjectLogsConfigArgs(
+                cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
+                    status="ENABLED", group_name=self.log_group.name
+                ),
+                s3_logs=aws.codebuild.ProjectLogsConfigS3LogsArgs(status="DISABLED"),
+            ),
+            # CodeBuild checks the role when the project is created; a role whose policy is
+            # not attached yet fails with "not authorized to perform sts:AssumeRole".
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service_role.policy]),
+        )
+        self.project_name = self.project.name
+        self.arn = self.project.arn
+        self.register_outputs({"name": self.project.name, "arn": self.project.arn})

@@ -1,0 +1,103 @@
+"""One customer-managed KMS key for the pipeline's data at rest.
+
+A single key serves the artifact bucket, the build logs, the builds' artifacts and the
+alert topic: each customer-managed key costs a monthly fee, and these all share one
+owner and one lifetime. Services that act on their own behalf (EventBridge publishing to
+the encrypted topic, CloudWatch Logs writing the build logs) are named in the key policy;
+the pipeline's own roles get key access through their IAM policies.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from pipeline.provider import AwsAccount
+from pipeline.settings import Settings
+
+# How long a deleted key waits before it is gone for good (KMS allows 7 to 30 days).
+PRODUCTION_DELETION_WINDOW_DAYS = 30
+DEFAULT_DELETION_WINDOW_DAYS = 7
+
+
+def key_policy(account: AwsAccount) -> pulumi.Output[str]:
+    """The key policy: account administration, plus the two services that use the key themselves."""
+    logs_principal = f"logs.{account.region}.amazonaws.com"
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # AWS's default key policy statement: IAM policies in this account
+                    # decide who may use the key. Without it the key becomes unmanageable.
+                    # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+                    "Sid": "EnableIamPolicies",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":root")
+                    },
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    # EventBridge must be able to encrypt what it publishes to the topic,
+                    # otherwise deliveries are dropped silently; the AWS-managed alias/aws/sns
+                    # key cannot grant this.
+                    # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+                    "Sid": "AllowEventBridgeToPublishToEncryptedTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
+                {
+                    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+                    "Sid": "AllowCloudWatchLogsForThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": logs_principal},
+                    "Action": [
+                        "kms:Decrypt*",
+                        "kms:Describe*",
+                        "kms:Encrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": account.arn("logs", "log-group:*")}
+                    },
+                },
+            ],
+        }
+    )
+
+
+class PipelineKey(pulumi.ComponentResource):
+    """A rotating customer-managed KMS key with a readable alias."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+
+    def __init__(
+        self, name: str, settings: Settings, account: AwsAccount, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cicd:kms:PipelineKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = aws.kms.Key(
+            name,
+            description=f"Encrypts the {settings.project} {settings.environment} pipeline's artifacts, logs and alerts",
+            enable_key_rotation=True,
+            deletion_window_in_days=(
+                PRODUCTION_DELETION_WINDOW_DAYS if settings.is_production else DEFAULT_DELETION_WINDOW_DAYS
+            ),
+            policy=key_policy(account),
+            opts=child,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{settings.project}-{settings.environment}",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.key.arn, "alias": self.alias.name})

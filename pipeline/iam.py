@@ -1,0 +1,99 @@
+"""IAM building blocks: policy documents as pure functions of outputs, and a service role.
+
+Documents are built here rather than with `aws.iam.get_policy_document_output` so that they
+are plain data a test (and parliament) can read without an invoke, and every ARN in them
+is an output, which carries the dependency on the resource it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+Statement = Mapping[str, Any]
+
+
+def statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    *,
+    condition: Mapping[str, Mapping[str, Any]] | None = None,
+    effect: str = "Allow",
+) -> Statement:
+    """One identity-policy statement; `resources` are ARNs, normally outputs."""
+    body: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": sorted(actions),
+        "Resource": list(resources),
+    }
+    if condition:
+        body["Condition"] = condition
+    return body
+
+
+def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
+    """A policy document as JSON, resolved once every ARN in it is known."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def service_trust_policy(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Trust exactly one AWS service principal, and only on behalf of this account.
+
+    The aws:SourceAccount condition is AWS's confused-deputy guard:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    """
+    return policy_document(
+        [
+            {
+                "Sid": "TrustOnlyThisService",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )
+
+
+class ServiceRole(pulumi.ComponentResource):
+    """An IAM role one AWS service may assume, with its inline least-privilege policy.
+
+    `policy` is created as a child so callers can make their resources depend on it: a
+    role whose permissions are not yet attached is the cause of CodeBuild's first-deploy
+    "not authorized to perform sts:AssumeRole".
+    """
+
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        service: str,
+        account_id: pulumi.Input[str],
+        statements: Sequence[Statement],
+        description: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("cicd:iam:ServiceRole", name, None, opts)
+        self.role = aws.iam.Role(
+            name,
+            description=description,
+            assume_role_policy=service_trust_policy(service, account_id),
+            max_session_duration=3600,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.name,
+            policy=policy_document(statements),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = self.role.arn
+        self.register_outputs({"arn": self.role.arn, "name": self.role.name})
