@@ -1,0 +1,124 @@
+"""Checks over a captured StackGraph that catch wiring bugs before anything reaches AWS.
+
+`unwired_references` is the general form of the Go version's first-deploy failure: an
+EventTarget named its rule with a re-typed string, so nothing told the engine to create the
+rule first. Any input that repeats another resource's name, ARN or id as a plain value,
+without a dependency on that resource, is the same bug waiting to happen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from harness.capture import RegisteredResource, StackGraph
+
+# Outputs that identify a resource physically. Short values (ids like "main") are skipped:
+# equality with them would be coincidence, not reference.
+IDENTITY_OUTPUTS = ("id", "arn", "name", "bucket", "keyId")
+MIN_IDENTITY_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class UnwiredReference:
+    """`resource.prop` mentions `target` (by `value`) but does not depend on it."""
+
+    resource: str
+    prop: str
+    target: str
+    value: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.resource}.{self.prop} names {self.target} as the plain value {self.value!r} without depending on it"
+        )
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside an input, including inside JSON documents (policies, event patterns)."""
+    if isinstance(value, str):
+        yield value
+        if value[:1] in "{[":
+            yield from _strings(_json_or_none(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _naming_inputs(resource: RegisteredResource) -> tuple[str, ...]:
+    return ("bucket",) if resource.type == "aws:s3/bucket:Bucket" else ("name",)
+
+
+def identities(resource: RegisteredResource) -> set[str]:
+    """The names, ARNs and ids a resource owns.
+
+    A value the resource takes from its inputs, other than its own name, belongs to someone
+    else: a bucket policy's id is its bucket's name, a target echoes its topic's ARN.
+    """
+    naming = _naming_inputs(resource)
+    borrowed = {text for prop, value in resource.inputs.items() if prop not in naming for text in _strings(value)}
+    values = {resource.id, *(resource.outputs.get(key) for key in IDENTITY_OUTPUTS)}
+    return {
+        value
+        for value in values
+        if isinstance(value, str) and len(value) >= MIN_IDENTITY_LENGTH and value not in borrowed
+    }
+
+
+def _mentions(text: str, identity: str) -> bool:
+    if text == identity:
+        return True
+    # An ARN may be extended (bucket/*, log-group:...:*) and still name the same resource.
+    return identity.startswith("arn:") and text.startswith(identity) and text[len(identity)] in "/:"
+
+
+def unwired_references(graph: StackGraph) -> list[UnwiredReference]:
+    found: list[UnwiredReference] = []
+    targets = [(target, identities(target)) for target in graph.custom()]
+    for resource in graph.custom():
+        for prop, value in resource.inputs.items():
+            strings = set(_strings(value))
+            # Per property: a dependency carried by another input (or depends_on) would keep the
+            # order today and silently stop doing so when that other input changes.
+            depends = set(resource.property_dependencies.get(prop, []))
+            for target, names in targets:
+                if target.urn == resource.urn or target.urn in depends:
+                    continue
+                for text in strings:
+                    hit = next((name for name in names if _mentions(text, name)), None)
+                    if hit is not None:
+                        found.append(UnwiredReference(resource.urn, prop, target.urn, hit))
+                        break
+    return found
+
+
+def on_default_provider(graph: StackGraph) -> list[str]:
+    """Cloud resources not handed one of the program's providers (the engine would use its default one)."""
+    explicit = {provider.urn for provider in graph.resources if provider.is_provider}
+    # A provider reference is "<provider urn>::<provider id>".
+    return [r.urn for r in graph.custom() if r.provider.rsplit("::", 1)[0] not in explicit]
+
+
+def unknown_inputs(graph: StackGraph) -> list[str]:
+    """Inputs the engine would receive as unknown: a test asserting on them checks nothing."""
+    return [
+        f"{resource.urn}.{prop}"
+        for resource in graph.resources
+        for prop, value in resource.inputs.items()
+        if any(text == rpc.UNKNOWN for text in _strings(value))
+    ]

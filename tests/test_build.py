@@ -1,0 +1,130 @@
+"""BuildProject, evaluated alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.capture import StackGraph
+from pipeline.build import BuildProject, build_steps, read_buildspec
+from pipeline.provider import AwsAccount
+from pipeline.settings import Settings
+from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
+
+BUCKET_ARN = "arn:aws:s3:::artifacts-bucket"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/pulumi-deploy"
+
+
+def build_projects(settings: Settings, account: AwsAccount) -> None:
+    for step in build_steps(settings):
+        BuildProject(
+            f"p-{step.name}",
+            settings=settings,
+            step=step,
+            account=account,
+            artifact_bucket_arn=BUCKET_ARN,
+            key_arn=KEY_ARN,
+            opts=account.component_options(),
+        )
+
+
+@pytest.fixture(scope="module")
+def projects() -> StackGraph:
+    return evaluate_component(
+        build_projects,
+        {
+            "buildSecrets": [f"PULUMI_ACCESS_TOKEN={SECRET_ARN}", "PULUMI_CONFIG_PASSPHRASE=/ci/passphrase"],
+            "buildEnvironment": ["LOG_LEVEL=debug"],
+            "deployRoleArn": DEPLOY_ROLE,
+        },
+    )
+
+
+def env_vars(project: Any) -> dict[str, tuple[str, str]]:
+    return {v["name"]: (v["type"], v["value"]) for v in project.inputs["environment"]["environmentVariables"]}
+
+
+def test_projects_run_unprivileged_linux_containers_with_the_configured_image(projects: StackGraph) -> None:
+    for project in projects.of_type("aws:codebuild/project:Project"):
+        environment = project.inputs["environment"]
+        assert (environment["type"], environment["privilegedMode"]) == ("LINUX_CONTAINER", False)
+        assert (environment["image"], environment["computeType"]) == (
+            "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+            "BUILD_GENERAL1_SMALL",
+        )
+
+
+def test_projects_have_timeouts_cache_and_the_pipeline_key(projects: StackGraph) -> None:
+    for project in projects.of_type("aws:codebuild/project:Project"):
+        assert (project.inputs["buildTimeout"], project.inputs["queuedTimeout"]) == (30, 60)
+        assert project.inputs["cache"] == {"type": "LOCAL", "modes": ["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"]}
+        assert project.inputs["encryptionKey"] == KEY_ARN
+
+
+def test_each_project_logs_to_its_own_retained_encrypted_group(projects: StackGraph) -> None:
+    for step in ("build", "deploy"):
+        project, group = (
+            projects.one("aws:codebuild/project:Project", step),
+            projects.one("aws:cloudwatch/logGroup:LogGroup", step),
+        )
+        assert group.inputs["name"] == f"/cicd-pipeline/dev/codebuild/{step}"
+        assert (group.inputs["retentionInDays"], group.inputs["kmsKeyId"]) == (14, KEY_ARN)
+        assert project.inputs["logsConfig"]["cloudwatchLogs"] == {
+            "status": "ENABLED",
+            "groupName": group.outputs["name"],
+        }
+
+
+def test_buildspecs_come_from_the_buildspecs_directory(projects: StackGraph) -> None:
+    build, deploy = (
+        projects.one("aws:codebuild/project:Project", "build"),
+        projects.one("aws:codebuild/project:Project", "deploy"),
+    )
+    assert build.inputs["source"] == {"type": "CODEPIPELINE", "buildspec": read_buildspec("build.yml")}
+    assert deploy.inputs["source"]["buildspec"] == read_buildspec("deploy.yml")
+    assert "pulumi preview" in read_buildspec("build.yml")
+    assert "pulumi up" in read_buildspec("deploy.yml")
+    assert "--yes" in read_buildspec("deploy.yml")
+
+
+def test_secrets_reach_builds_only_as_references(projects: StackGraph) -> None:
+    variables = env_vars(projects.one("aws:codebuild/project:Project", "deploy"))
+    assert variables["PULUMI_ACCESS_TOKEN"] == ("SECRETS_MANAGER", SECRET_ARN)
+    assert variables["PULUMI_CONFIG_PASSPHRASE"] == ("PARAMETER_STORE", "/ci/passphrase")
+    assert variables["LOG_LEVEL"] == ("PLAINTEXT", "debug")
+    assert variables["PULUMI_STACK"] == ("PLAINTEXT", "dev")
+
+
+def test_only_the_deploy_step_may_assume_the_deploy_role(projects: StackGraph) -> None:
+    build, deploy = (
+        projects.one("aws:codebuild/project:Project", "build"),
+        projects.one("aws:codebuild/project:Project", "deploy"),
+    )
+    assert env_vars(deploy)["ASSUME_ROLE_ARN"] == ("PLAINTEXT", DEPLOY_ROLE)
+    assert "ASSUME_ROLE_ARN" not in env_vars(build)
+    deploy_policy = statements_by_sid(policy(projects.one("aws:iam/rolePolicy:RolePolicy", "deploy").inputs["policy"]))
+    build_policy = statements_by_sid(policy(projects.one("aws:iam/rolePolicy:RolePolicy", "build").inputs["policy"]))
+    assert deploy_policy["AssumeStepRole"]["Resource"] == [DEPLOY_ROLE]
+    assert "AssumeStepRole" not in build_policy
+
+
+def test_role_policy_is_scoped_to_its_log_group_the_bucket_the_key_and_its_secrets(projects: StackGraph) -> None:
+    group = projects.one("aws:cloudwatch/logGroup:LogGroup", "build").outputs["arn"]
+    statements = statements_by_sid(policy(projects.one("aws:iam/rolePolicy:RolePolicy", "build").inputs["policy"]))
+    assert {sid: s["Resource"] for sid, s in statements.items()} == {
+        "WriteOwnLogs": [group, f"{group}:log-stream:*"],
+        "ReadWritePipelineArtifacts": [f"{BUCKET_ARN}/*"],
+        "LocateArtifactBucket": [BUCKET_ARN],
+        "UsePipelineKey": [KEY_ARN],
+        "ReadBuildSecrets": [SECRET_ARN],
+        "ReadBuildParameters": ["arn:aws:ssm:eu-west-1:123456789012:parameter/ci/passphrase"],
+    }
+
+
+def test_roles_trust_only_codebuild_in_this_account(projects: StackGraph) -> None:
+    for role in projects.of_type("aws:iam/role:Role"):
+        (statement,) = policy(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": "codebuild.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}

@@ -1,0 +1,128 @@
+"""DeliveryPipeline, evaluated with the build projects it drives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.capture import StackGraph
+from pipeline.build import BuildProject, build_steps
+from pipeline.delivery import DeliveryPipeline
+from pipeline.provider import AwsAccount
+from pipeline.settings import Settings
+from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
+
+BUCKET, BUCKET_ARN = "artifacts-bucket", "arn:aws:s3:::artifacts-bucket"
+TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
+CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+
+
+def delivery(settings: Settings, account: AwsAccount) -> None:
+    build, deploy = (
+        BuildProject(f"p-{step.name}", settings=settings, step=step, account=account,
+                     artifact_bucket_arn=BUCKET_ARN, key_arn=KEY_ARN, opts=account.component_options())
+        for step in build_steps(settings)
+    )  # fmt: skip
+    DeliveryPipeline(
+        "delivery",
+        settings=settings,
+        account=account,
+        artifact_bucket=BUCKET,
+        artifact_bucket_arn=BUCKET_ARN,
+        key_arn=KEY_ARN,
+        build=build,
+        deploy=deploy,
+        topic_arn=TOPIC_ARN,
+        connection_arn=CONNECTION_ARN if settings.source.type == "codestar" else None,
+        opts=account.component_options(),
+    )
+
+
+def pipeline_of(graph: StackGraph) -> dict[str, Any]:
+    return graph.one("aws:codepipeline/pipeline:Pipeline").inputs
+
+
+@pytest.fixture(scope="module")
+def prod() -> StackGraph:
+    return evaluate_component(delivery, stack="prod")
+
+
+def test_pipeline_is_v2_and_queues_runs(prod: StackGraph) -> None:
+    assert (pipeline_of(prod)["pipelineType"], pipeline_of(prod)["executionMode"]) == ("V2", "QUEUED")
+
+
+def test_artifact_store_is_the_bucket_encrypted_with_the_key(prod: StackGraph) -> None:
+    assert pipeline_of(prod)["artifactStores"] == [
+        {"type": "S3", "location": BUCKET, "encryptionKey": {"id": KEY_ARN, "type": "KMS"}}
+    ]
+
+
+def test_stages_run_source_build_approval_deploy(prod: StackGraph) -> None:
+    stages = pipeline_of(prod)["stages"]
+    actions = [
+        (stage["name"], action["category"], action["provider"]) for stage in stages for action in stage["actions"]
+    ]
+    assert actions == [
+        ("Source", "Source", "CodeStarSourceConnection"),
+        ("Build", "Build", "CodeBuild"),
+        ("Approval", "Approval", "Manual"),
+        ("Deploy", "Build", "CodeBuild"),
+    ]
+
+
+def test_source_reads_the_configured_repository_and_branch(prod: StackGraph) -> None:
+    (source,) = pipeline_of(prod)["stages"][0]["actions"]
+    assert source["configuration"] == {
+        "ConnectionArn": CONNECTION_ARN,
+        "FullRepositoryId": "my-org/my-service",
+        "BranchName": "main",
+        "OutputArtifactFormat": "CODE_ZIP",
+    }
+    assert source["outputArtifacts"] == ["source"]
+
+
+def test_approval_notifies_the_alert_topic(prod: StackGraph) -> None:
+    (approval,) = pipeline_of(prod)["stages"][2]["actions"]
+    assert approval["configuration"]["NotificationArn"] == TOPIC_ARN
+
+
+def test_git_trigger_starts_on_pushes_to_the_branch(prod: StackGraph) -> None:
+    assert pipeline_of(prod)["triggers"] == [
+        {
+            "providerType": "CodeStarSourceConnection",
+            "gitConfiguration": {"sourceActionName": "Source", "pushes": [{"branches": {"includes": ["main"]}}]},
+        }
+    ]
+
+
+def test_role_trusts_only_codepipeline(prod: StackGraph) -> None:
+    role = prod.one("aws:iam/role:Role", "delivery")
+    (statement,) = policy(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "codepipeline.amazonaws.com"}
+
+
+def test_role_policy_is_scoped_to_bucket_key_projects_topic_and_connection(prod: StackGraph) -> None:
+    projects = sorted(p.outputs["arn"] for p in prod.of_type("aws:codebuild/project:Project"))
+    statements = statements_by_sid(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "delivery").inputs["policy"]))
+    assert {sid: sorted(s["Resource"]) for sid, s in statements.items()} == {
+        "ReadWritePipelineArtifacts": [f"{BUCKET_ARN}/*"],
+        "InspectArtifactBucket": [BUCKET_ARN],
+        "UsePipelineKey": [KEY_ARN],
+        "RunBuildSteps": projects,
+        "AskForApproval": [TOPIC_ARN],
+        "UseSourceConnection": [CONNECTION_ARN],
+    }
+
+
+def test_pipeline_waits_for_its_roles_policy(prod: StackGraph) -> None:
+    pipeline = prod.one("aws:codepipeline/pipeline:Pipeline")
+    assert prod.one("aws:iam/rolePolicy:RolePolicy", "delivery").urn in pipeline.dependencies
+
+
+def test_s3_source_reads_only_the_source_object() -> None:
+    graph = evaluate_component(delivery, {"sourceType": "s3", "sourceBucket": "src-bucket", "repository": None})
+    statements = statements_by_sid(policy(graph.one("aws:iam/rolePolicy:RolePolicy", "delivery").inputs["policy"]))
+    assert statements["ReadSourceObject"]["Resource"] == ["arn:aws:s3:::src-bucket/*"]
+    assert "UseSourceConnection" not in statements
+    assert "AskForApproval" not in statements

@@ -1,0 +1,32 @@
+"""AwsAccount: the explicit provider and the account facts built from its invokes."""
+
+from __future__ import annotations
+
+from harness.capture import evaluate
+from pipeline.provider import AwsAccount
+from pipeline.settings import load_settings
+
+
+def test_account_facts_come_from_invokes_only() -> None:
+    graph = evaluate("dev", program=lambda: AwsAccount("account", load_settings()))
+    assert sorted(token for token, _ in graph.invokes) == [
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+    ]
+    assert [r.type for r in graph.custom()] == []  # the provider is the only custom resource
+    assert graph.one("pulumi:providers:aws").inputs["region"] == "eu-west-1"
+
+
+def test_arn_helper_builds_regional_and_global_arns() -> None:
+    resolved: dict[str, str] = {}
+
+    def program() -> None:
+        account = AwsAccount("account", load_settings())
+        account.arn("logs", "log-group:x").apply(lambda v: resolved.__setitem__("regional", v))
+        account.arn("iam", "role/x", regional=False).apply(lambda v: resolved.__setitem__("global", v))
+
+    evaluate("dev", program=program)
+    assert resolved == {
+        "regional": "arn:aws:logs:eu-west-1:123456789012:log-group:x",
+        "global": "arn:aws:iam::123456789012:role/x",
+    }
