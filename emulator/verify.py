@@ -1,0 +1,442 @@
+"""What a deployment must look like, read back through boto3: shared by `make local` and the tests.
+
+Each check reads the emulated account (not the program's inputs) and raises CheckFailedError naming
+what it found; names come from the stack outputs and the deployment's state, as an operator's
+checks against a real account would.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+from moto.events.models import EventPattern
+from moto.events.utils import EventMessageType, EventTemplateParser
+
+from emulator.lifecycle import Deployment, changes, rerun
+from harness.capture import ProgramFailedError
+from harness.stack_config import PROJECT_DIR
+
+# ../shared/events beside the project: CodePipeline's sample events (see ../shared/README.md).
+SAMPLE_EVENTS = PROJECT_DIR.parent / "shared" / "events"
+SAMPLE_PIPELINE, SAMPLE_REGION = "app-pipeline-dev", "us-east-1"
+ALERTING_SAMPLE = "pipeline-execution-failed.json"
+QUIET_SAMPLES = (
+    "pipeline-execution-succeeded.json",
+    "pipeline-execution-started.json",
+    "other-pipeline-execution-failed.json",
+)
+
+
+class CheckFailedError(Exception):
+    """The deployed state is not what it must be."""
+
+
+class MissingSampleEventsError(Exception):
+    """The shared sample events are not beside the project, so the checks that need them cannot run."""
+
+
+ANYONE = "*"
+
+
+def expect(condition: object, message: str) -> None:
+    if not condition:
+        raise CheckFailedError(message)
+
+
+# --- policy reading ----------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _document(text: str | dict[str, Any]) -> dict[str, Any]:
+    return text if isinstance(text, dict) else cast(dict[str, Any], json.loads(text))
+
+
+def _principal_matches(statement: dict[str, Any], principal: str | None) -> bool:
+    value = statement.get("Principal")
+    if principal is None:
+        return value is None
+    if principal == ANYONE:
+        return value in ("*", {"AWS": "*"})
+    return isinstance(value, dict) and principal in _as_list(value.get("Service", []))
+
+
+def statements_for(
+    document: str | dict[str, Any], effect: str, action: str, resource: str, principal: str | None
+) -> list[dict[str, Any]]:
+    """The statements with `effect` that cover `action` on `resource` for `principal`.
+
+    `principal` is a service principal, ANYONE for "*", or None for an identity policy's
+    statements (which name no principal).
+    """
+    found = []
+    for statement in _as_list(_document(document).get("Statement", [])):
+        if statement.get("Effect") != effect or not _principal_matches(statement, principal):
+            continue
+        actions = [pattern.lower() for pattern in _as_list(statement.get("Action", []))]
+        resources = _as_list(statement.get("Resource", []))
+        if any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in actions) and any(
+            fnmatch.fnmatchcase(resource, pattern) for pattern in resources
+        ):
+            found.append(statement)
+    return found
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def bucket_versioning(deployment: Deployment) -> str:
+    bucket = deployment.outputs["artifactBucket"]
+    status = deployment.client("s3").get_bucket_versioning(Bucket=bucket).get("Status")
+    expect(status == "Enabled", f"versioning of {bucket} is {status!r}, not Enabled")
+    return f"{bucket} is versioned"
+
+
+def bucket_encryption(deployment: Deployment) -> str:
+    bucket, key_arn = deployment.outputs["artifactBucket"], deployment.outputs["kmsKeyArn"]
+    answer = deployment.client("s3").get_bucket_encryption(Bucket=bucket)
+    rules = answer["ServerSideEncryptionConfiguration"]["Rules"]
+    expect(len(rules) == 1, f"expected one encryption rule on {bucket}, found {rules}")
+    default = rules[0]["ApplyServerSideEncryptionByDefault"]
+    expect(default.get("SSEAlgorithm") == "aws:kms", f"{bucket} encrypts with {default.get('SSEAlgorithm')}")
+    expect(
+        default.get("KMSMasterKeyID") == key_arn, f"{bucket} uses key {default.get('KMSMasterKeyID')}, not {key_arn}"
+    )
+    expect(rules[0].get("BucketKeyEnabled") is True, f"{bucket} has no S3 bucket key (every object would call KMS)")
+    return "SSE-KMS with the stack's key and a bucket key"
+
+
+def bucket_public_access_block(deployment: Deployment) -> str:
+    bucket = deployment.outputs["artifactBucket"]
+    block = deployment.client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    off = sorted(name for name, on in block.items() if on is not True)
+    expect(len(block) == 4 and not off, f"public access block of {bucket} leaves {off or block} open")
+    return "all four public access blocks on"
+
+
+def bucket_tls_only(deployment: Deployment) -> str:
+    bucket = deployment.outputs["artifactBucket"]
+    policy = deployment.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    for action, resource in (
+        ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+        ("s3:GetObject", f"arn:aws:s3:::{bucket}/artifact.zip"),
+        ("s3:PutObject", f"arn:aws:s3:::{bucket}/artifact.zip"),
+    ):
+        denials = [
+            statement
+            for statement in statements_for(policy, "Deny", action, resource, ANYONE)
+            if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        expect(denials, f"the policy of {bucket} does not deny {action} without TLS on {resource}: {policy}")
+    return "requests without TLS are denied on the bucket and its objects"
+
+
+def bucket_lifecycle(deployment: Deployment) -> str:
+    bucket = deployment.outputs["artifactBucket"]
+    days = int(deployment.config["cicd-pipeline:artifactExpiryDays"])
+    rules = deployment.client("s3").get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    enabled = [rule for rule in rules if rule["Status"] == "Enabled" and rule.get("Filter", {}).get("Prefix", "") == ""]
+    expect(len(enabled) == 1, f"expected one enabled whole-bucket lifecycle rule on {bucket}, found {rules}")
+    rule = enabled[0]
+    expect(
+        rule.get("Expiration", {}).get("Days") == days,
+        f"artifacts expire after {rule.get('Expiration')}, not {days} days",
+    )
+    noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    expect(noncurrent == days, f"old versions expire after {noncurrent}, not {days} days")
+    abort = rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
+    expect(abort, "incomplete multipart uploads are never cleaned up")
+    return f"artifacts and old versions expire after {days} days, stale uploads after {abort}"
+
+
+def _projects(deployment: Deployment) -> list[dict[str, Any]]:
+    names = deployment.outputs["buildProjectNames"]
+    projects = deployment.client("codebuild").batch_get_projects(names=names)["projects"]
+    expect(sorted(project["name"] for project in projects) == sorted(names), f"CodeBuild has {projects}, not {names}")
+    return sorted(projects, key=lambda project: names.index(project["name"]))
+
+
+def _pipeline(deployment: Deployment) -> dict[str, Any]:
+    answer = deployment.client("codepipeline").get_pipeline(name=deployment.outputs["pipelineName"])
+    return cast(dict[str, Any], answer["pipeline"])
+
+
+def _role_name(arn: str) -> str:
+    return arn.rpartition("/")[2]
+
+
+# GitHub Actions' OIDC issuer: roles for its workflows trust its tokens for this audience only.
+GITHUB_TOKENS = "token.actions.githubusercontent.com"
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Whom a role must trust, and how exactly."""
+
+    principal: dict[str, str]
+    action: str
+    condition: Callable[[dict[str, Any]], bool]
+    guard: str
+
+
+def _names_audience_and_subject(condition: dict[str, Any]) -> bool:
+    equals = condition.get("StringEquals", {})
+    return equals.get(f"{GITHUB_TOKENS}:aud") == "sts.amazonaws.com" and bool(equals.get(f"{GITHUB_TOKENS}:sub"))
+
+
+def expected_trusts(deployment: Deployment) -> dict[str, Trust]:
+    """Each role's expected trust, from who uses it: a CodeBuild project, the pipeline, GitHub Actions."""
+    account = deployment.emulator.account_id(deployment.region)
+    guarded = {"StringEquals": {"aws:SourceAccount": account}}
+    trusts = {
+        _role_name(project["serviceRole"]): Trust(
+            {"Service": "codebuild.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
+        )
+        for project in _projects(deployment)
+    }
+    trusts[_role_name(_pipeline(deployment)["roleArn"])] = Trust(
+        {"Service": "codepipeline.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
+    )
+    provider = deployment.outputs.get("githubOidcProviderArn")
+    for output in ("githubDeployRoleArn", "githubPreviewRoleArn"):
+        if output in deployment.outputs:
+            trusts[_role_name(deployment.outputs[output])] = Trust(
+                {"Federated": str(provider)},
+                "sts:AssumeRoleWithWebIdentity",
+                _names_audience_and_subject,
+                "the token's audience and subject",
+            )
+    return trusts
+
+
+def roles_trust_their_service(deployment: Deployment) -> str:
+    iam = deployment.client("iam")
+    expected = expected_trusts(deployment)
+    deployed = {resource.id for resource in deployment.graph.of_type("aws:iam/role:Role")}
+    expect(deployed == set(expected), f"roles {sorted(deployed)} are not exactly those in use, {sorted(expected)}")
+    for role_name, trust in expected.items():
+        document = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+        statements = _as_list(_document(document)["Statement"])
+        expect(len(statements) == 1, f"{role_name} has {len(statements)} trust statements, expected one")
+        statement = statements[0]
+        expect(
+            statement.get("Effect") == "Allow"
+            and statement.get("Principal") == trust.principal
+            and statement.get("Action") == trust.action,
+            f"{role_name} trusts {statement}, not exactly {trust.principal}",
+        )
+        expect(
+            trust.condition(statement.get("Condition", {})),
+            f"{role_name} lacks the {trust.guard} guard: {statement.get('Condition')}",
+        )
+        policies = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        own = [
+            r.outputs["name"]
+            for r in deployment.graph.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r.inputs["role"] == role_name
+        ]
+        expect(policies == own and len(own) == 1, f"{role_name} has inline policies {policies}, expected its own {own}")
+    return f"{len(expected)} roles, each trusting exactly its principal and carrying its own policy"
+
+
+def projects_use_their_role_and_logs(deployment: Deployment) -> str:
+    iam, logs = deployment.client("iam"), deployment.client("logs")
+    for project in _projects(deployment):
+        role_name = _role_name(project["serviceRole"])
+        iam.get_role(RoleName=role_name)
+        cloudwatch = project.get("logsConfig", {}).get("cloudWatchLogs", {})
+        expect(cloudwatch.get("status") == "ENABLED", f"{project['name']} does not log to CloudWatch: {cloudwatch}")
+        group = cloudwatch.get("groupName", "")
+        found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        matching = [candidate for candidate in found if candidate["logGroupName"] == group]
+        expect(matching, f"{project['name']} logs to {group!r}, which does not exist")
+        stream_arn = f"{matching[0]['logGroupArn']}:log-stream:build-1"
+        (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+        expect(
+            statements_for(document, "Allow", "logs:PutLogEvents", stream_arn, principal=None),
+            f"{role_name} may not write {project['name']}'s log streams in {group}",
+        )
+    return "each project runs as its own role and writes to its own log group"
+
+
+def pipeline_wiring(deployment: Deployment) -> str:
+    pipeline = _pipeline(deployment)
+    outputs = deployment.outputs
+    expect(pipeline.get("pipelineType") == "V2", f"the pipeline is {pipeline.get('pipelineType')}, not V2")
+    store = pipeline["artifactStore"]
+    expect(store["location"] == outputs["artifactBucket"], f"artifacts go to {store['location']}, not the bucket")
+    expect(
+        store.get("encryptionKey") == {"id": outputs["kmsKeyArn"], "type": "KMS"},
+        f"artifacts are encrypted with {store.get('encryptionKey')}, not the stack's key",
+    )
+    build_actions = [
+        (stage["name"], action["configuration"].get("ProjectName"))
+        for stage in pipeline["stages"]
+        for action in stage["actions"]
+        if action["actionTypeId"]["provider"] == "CodeBuild"
+    ]
+    expected = list(zip(("Build", "Deploy"), outputs["buildProjectNames"], strict=True))
+    expect(build_actions == expected, f"the CodeBuild actions run {build_actions}, expected {expected}")
+    _projects(deployment)  # the names are those of real projects
+    return f"V2, artifacts in {store['location']} under the stack's key, stages run {[name for _, name in expected]}"
+
+
+def failure_rule_targets_topic(deployment: Deployment) -> str:
+    events = deployment.client("events")
+    rule = _rule_name(deployment)
+    state = events.describe_rule(Name=rule)["State"]
+    expect(state == "ENABLED", f"rule {rule} is {state}")
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    arns = [target["Arn"] for target in targets]
+    expect(arns == [deployment.outputs["alertTopicArn"]], f"rule {rule} targets {arns}, not only the alert topic")
+    return f"{rule} is enabled and its only target is the alert topic"
+
+
+def _rule_name(deployment: Deployment) -> str:
+    return str(deployment.outputs["failureRuleArn"]).rpartition("/")[2]
+
+
+def sample_event(deployment: Deployment, file_name: str) -> EventMessageType:
+    """A shared sample event as this stack's pipeline would emit it (its name, region and account)."""
+    path = SAMPLE_EVENTS / file_name
+    if not path.exists():
+        raise MissingSampleEventsError(
+            f"sample events not found at {SAMPLE_EVENTS} (the shared material beside the project)"
+        )
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(SAMPLE_PIPELINE, deployment.outputs["pipelineName"]).replace(SAMPLE_REGION, deployment.region)
+    event = cast(EventMessageType, json.loads(text))
+    event["account"] = deployment.emulator.account_id(deployment.region)
+    return event
+
+
+def failure_pattern_matches_samples(deployment: Deployment) -> str:
+    pattern = EventPattern.load(deployment.client("events").describe_rule(Name=_rule_name(deployment))["EventPattern"])
+    expect(pattern.matches_event(sample_event(deployment, ALERTING_SAMPLE)), f"the rule misses {ALERTING_SAMPLE}")
+    matched = [name for name in QUIET_SAMPLES if pattern.matches_event(sample_event(deployment, name))]
+    expect(not matched, f"the rule also fires on {matched}")
+    return f"fires on {ALERTING_SAMPLE}, not on {', '.join(QUIET_SAMPLES)}"
+
+
+def render_alert(deployment: Deployment, event: EventMessageType) -> Any:
+    """The message EventBridge would hand the topic for `event`, through the target's input transformer."""
+    (target,) = deployment.client("events").list_targets_by_rule(Rule=_rule_name(deployment))["Targets"]
+    transformer = target["InputTransformer"]
+    # EventBridge stamps every event on arrival; moto's renderer reads the stamp.
+    stamped = cast(EventMessageType, {**event, "ingestion-time": event["time"]})
+    return EventTemplateParser.parse(transformer["InputTemplate"], transformer.get("InputPathsMap", {}), stamped)
+
+
+def alert_message(deployment: Deployment) -> str:
+    event = sample_event(deployment, ALERTING_SAMPLE)
+    message = render_alert(deployment, event)
+    expect(isinstance(message, str), f"the alert is {message!r}, not a text message")
+    pipeline, execution, region = event["detail"]["pipeline"], event["detail"]["execution-id"], deployment.region
+    link = (
+        f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
+        f"/executions/{execution}/timeline?region={region}"
+    )
+    for needed in (pipeline, "FAILED", link):
+        expect(needed in message, f"the alert does not contain {needed!r}: {message!r}")
+    return f"renders: {message}"
+
+
+def topic_accepts_events(deployment: Deployment) -> str:
+    topic, rule_arn = deployment.outputs["alertTopicArn"], deployment.outputs["failureRuleArn"]
+    attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    allowed = statements_for(attributes["Policy"], "Allow", "sns:Publish", topic, principal="events.amazonaws.com")
+    expect(allowed, f"the topic policy does not let events.amazonaws.com publish: {attributes['Policy']}")
+    conditions = [statement.get("Condition") for statement in allowed]
+    expect(
+        {"ArnEquals": {"aws:SourceArn": rule_arn}} in conditions,
+        f"the topic lets EventBridge publish for any rule, not only {rule_arn}: {conditions}",
+    )
+    return "events.amazonaws.com may publish, for the failure rule only"
+
+
+def key_serves_events(deployment: Deployment) -> str:
+    topic, key_arn = deployment.outputs["alertTopicArn"], deployment.outputs["kmsKeyArn"]
+    attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    expect(
+        attributes.get("KmsMasterKeyId") == key_arn, f"the topic is encrypted with {attributes.get('KmsMasterKeyId')}"
+    )
+    policy = deployment.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        expect(
+            statements_for(policy, "Allow", action, "*", principal="events.amazonaws.com"),
+            f"the key policy does not let events.amazonaws.com {action}",
+        )
+    return "the topic uses the stack's key, and the key lets EventBridge encrypt for it"
+
+
+def second_run_changes_nothing(deployment: Deployment) -> str:
+    try:
+        second = rerun(deployment)
+    except ProgramFailedError as failure:
+        raise CheckFailedError(f"a second run of the program fails: {failure}") from failure
+    found = changes(deployment.graph, second)
+    expect(not found, "a second run of the program would change: " + "; ".join(found))
+    return f"all {len(deployment.graph.resources)} resources get identical inputs"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    run: Callable[[Deployment], str]
+
+
+CHECKS = (
+    Check("bucket-versioning", "artifact bucket is versioned", bucket_versioning),
+    Check("bucket-encryption", "artifact bucket: SSE-KMS with the stack's key and bucket key", bucket_encryption),
+    Check("bucket-public-access", "artifact bucket blocks public access", bucket_public_access_block),
+    Check("bucket-tls-only", "artifact bucket policy is TLS-only", bucket_tls_only),
+    Check("bucket-lifecycle", "artifact bucket lifecycle", bucket_lifecycle),
+    Check("roles", "each role trusts exactly its service (or GitHub) and has its policy", roles_trust_their_service),
+    Check("projects", "each CodeBuild project uses its role and log group", projects_use_their_role_and_logs),
+    Check("pipeline", "pipeline: V2, artifact store and key, real project names", pipeline_wiring),
+    Check("failure-rule", "failure rule exists and only targets the topic", failure_rule_targets_topic),
+    Check("failure-pattern", "failure pattern against the shared sample events", failure_pattern_matches_samples),
+    Check("alert-message", "alert message rendered by the input transformer", alert_message),
+    Check("topic-policy", "topic policy lets EventBridge publish", topic_accepts_events),
+    Check("key-policy", "topic key lets EventBridge use it", key_serves_events),
+    Check("second-run", "a second run changes nothing (deterministic inputs)", second_run_changes_nothing),
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    status: str  # "ok", "failed" or "skipped"
+    detail: str
+    milliseconds: float
+
+
+def verify(deployment: Deployment, checks: tuple[Check, ...] = CHECKS) -> list[Result]:
+    """Run every check; a failure is recorded, not raised, so that all of them report."""
+    return list(_run_all(deployment, checks))
+
+
+def _run_all(deployment: Deployment, checks: tuple[Check, ...]) -> Iterator[Result]:
+    for check in checks:
+        started = time.perf_counter()
+        try:
+            status, detail = "ok", check.run(deployment)
+        except MissingSampleEventsError as skipped:
+            status, detail = "skipped", str(skipped)
+        except (CheckFailedError, ClientError, BotoCoreError, KeyError) as error:
+            status, detail = "failed", f"{type(error).__name__}: {error}"
+        yield Result(check, status, detail, (time.perf_counter() - started) * 1000)
+
+
+def failures(results: list[Result]) -> list[str]:
+    return [f"{result.check.name}: {result.detail}" for result in results if result.status == "failed"]

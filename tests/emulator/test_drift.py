@@ -1,0 +1,171 @@
+"""Every check of emulator/verify.py fails when the deployed state is changed behind its back.
+
+Each case deploys dev into a fresh emulator, sees the check pass, breaks what it checks through
+boto3 (or, for the second-run check, makes the program's inputs change between runs), and sees
+it fail with a message naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+
+import pipeline.build
+from emulator.lifecycle import Deployment
+from emulator.resources import default_topic_policy
+from emulator.verify import CHECKS, Check, verify
+from tests.emulator.conftest import deployed
+
+pytestmark = pytest.mark.emulator
+
+Breakage = Callable[[Deployment, pytest.MonkeyPatch], None]
+
+
+def _bucket(deployment: Deployment) -> str:
+    return str(deployment.outputs["artifactBucket"])
+
+
+def _rule(deployment: Deployment) -> str:
+    return str(deployment.outputs["failureRuleArn"]).rpartition("/")[2]
+
+
+def suspend_versioning(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    deployment.client("s3").put_bucket_versioning(
+        Bucket=_bucket(deployment), VersioningConfiguration={"Status": "Suspended"}
+    )
+
+
+def drop_bucket_key(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": deployment.outputs["kmsKeyArn"]}
+    deployment.client("s3").put_bucket_encryption(
+        Bucket=_bucket(deployment),
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": False}]
+        },
+    )
+
+
+def allow_public_buckets(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    s3 = deployment.client("s3")
+    block = s3.get_public_access_block(Bucket=_bucket(deployment))["PublicAccessBlockConfiguration"]
+    s3.put_public_access_block(
+        Bucket=_bucket(deployment), PublicAccessBlockConfiguration={**block, "RestrictPublicBuckets": False}
+    )
+
+
+def allow_plain_http(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    s3 = deployment.client("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=_bucket(deployment))["Policy"])
+    for statement in policy["Statement"]:
+        statement.pop("Condition")
+        statement["Effect"] = "Allow"
+    s3.put_bucket_policy(Bucket=_bucket(deployment), Policy=json.dumps(policy))
+
+
+def keep_old_versions(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    s3 = deployment.client("s3")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=_bucket(deployment))["Rules"]
+    for rule in rules:
+        rule.pop("NoncurrentVersionExpiration")
+    s3.put_bucket_lifecycle_configuration(Bucket=_bucket(deployment), LifecycleConfiguration={"Rules": rules})
+
+
+def trust_a_second_service(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    iam = deployment.client("iam")
+    role = deployment.graph.one("aws:iam/role:Role", "build").id
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"]["Service"] = ["codebuild.amazonaws.com", "lambda.amazonaws.com"]
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def delete_build_logs(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    deployment.client("logs").delete_log_group(
+        logGroupName=deployment.graph.one("aws:cloudwatch/logGroup:LogGroup", "build").id
+    )
+
+
+def swap_build_and_deploy(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    codepipeline = deployment.client("codepipeline")
+    declaration = codepipeline.get_pipeline(name=deployment.outputs["pipelineName"])["pipeline"]
+    build, deploy = deployment.outputs["buildProjectNames"]
+    for stage in declaration["stages"]:
+        for action in stage["actions"]:
+            if action["configuration"].get("ProjectName") in (build, deploy):
+                action["configuration"]["ProjectName"] = deploy if stage["name"] == "Build" else build
+    codepipeline.update_pipeline(pipeline=declaration)
+
+
+def add_a_second_target(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    extra = deployment.client("sns").create_topic(Name="someone-elses-topic")["TopicArn"]
+    deployment.client("events").put_targets(Rule=_rule(deployment), Targets=[{"Id": "extra", "Arn": extra}])
+
+
+def alert_on_success_too(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    events = deployment.client("events")
+    pattern = json.loads(events.describe_rule(Name=_rule(deployment))["EventPattern"])
+    pattern["detail"]["state"].append("SUCCEEDED")
+    events.put_rule(Name=_rule(deployment), EventPattern=json.dumps(pattern))
+
+
+def drop_the_link(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    events = deployment.client("events")
+    (target,) = events.list_targets_by_rule(Rule=_rule(deployment))["Targets"]
+    target["InputTransformer"]["InputTemplate"] = '"CodePipeline <pipeline> entered state <state>"'
+    events.put_targets(Rule=_rule(deployment), Targets=[target])
+
+
+def reset_topic_policy(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    topic = deployment.outputs["alertTopicArn"]
+    policy = default_topic_policy(topic, deployment.emulator.account_id(deployment.region))
+    deployment.client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy)
+
+
+def forget_eventbridge_in_key_policy(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    kms = deployment.client("kms")
+    key = deployment.outputs["kmsKeyArn"]
+    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != "AllowEventBridgeToPublishToEncryptedTopic"]
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+
+
+def stamp_the_buildspec(_: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
+    read = pipeline.build.read_buildspec
+    monkeypatch.setattr(pipeline.build, "read_buildspec", lambda name: f"# {time.time_ns()}\n{read(name)}")
+
+
+DRIFTS: dict[str, tuple[Breakage, str]] = {
+    "bucket-versioning": (suspend_versioning, "'Suspended', not Enabled"),
+    "bucket-encryption": (drop_bucket_key, "has no S3 bucket key"),
+    "bucket-public-access": (allow_public_buckets, "leaves ['RestrictPublicBuckets'] open"),
+    "bucket-tls-only": (allow_plain_http, "does not deny s3:ListBucket without TLS"),
+    "bucket-lifecycle": (keep_old_versions, "old versions expire after None"),
+    "roles": (trust_a_second_service, "not exactly {'Service': 'codebuild.amazonaws.com'}"),
+    "projects": (delete_build_logs, "which does not exist"),
+    "pipeline": (swap_build_and_deploy, "the CodeBuild actions run"),
+    "failure-rule": (add_a_second_target, "not only the alert topic"),
+    "failure-pattern": (alert_on_success_too, "also fires on ['pipeline-execution-succeeded.json']"),
+    "alert-message": (drop_the_link, "does not contain 'https://eu-west-1.console.aws.amazon.com"),
+    "topic-policy": (reset_topic_policy, "does not let events.amazonaws.com publish"),
+    "key-policy": (forget_eventbridge_in_key_policy, "does not let events.amazonaws.com kms:GenerateDataKey"),
+    "second-run": (stamp_the_buildspec, "would change: ~ urn:pulumi:dev::cicd-pipeline::cicd:codebuild:BuildProject"),
+}
+
+
+def test_every_check_has_a_drift_that_breaks_it() -> None:
+    assert set(DRIFTS) == {check.name for check in CHECKS}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.name)
+def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
+    breakage, complaint = DRIFTS[check.name]
+    with deployed("dev") as deployment:
+        (before,) = verify(deployment, (check,))
+        assert before.status == "ok", before.detail
+        breakage(deployment, monkeypatch)
+        (after,) = verify(deployment, (check,))
+
+    assert after.status == "failed"
+    assert complaint in after.detail

@@ -1,0 +1,171 @@
+"""Deploy, destroy, deploy again; refuse what cannot be emulated faithfully; the command itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from emulator.backend import FAKE_CREDENTIALS, Emulator
+from emulator.cli import main
+from emulator.lifecycle import DeployFailedError, deletion_order, deploy, destroy, leftovers, take_inventory
+from emulator.resources import TRANSLATORS, autoname
+from emulator.verify import failures, verify
+from harness.stack_config import PROJECT_DIR
+from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
+
+pytestmark = pytest.mark.emulator
+
+REGION = "eu-west-1"
+
+
+def test_destroy_leaves_nothing_and_the_names_can_be_deployed_again() -> None:
+    with Emulator() as emulator:
+        before = take_inventory(emulator, REGION)
+        first = deploy(emulator, "dev")
+        destroy(first)
+        after_first = take_inventory(emulator, REGION)
+        second = deploy(emulator, "dev")
+        results = verify(second)
+        destroy(second)
+        after_second = take_inventory(emulator, REGION)
+
+    assert leftovers(after_first, before) == {}
+    assert leftovers(after_second, before) == {}
+    assert failures(results) == []
+    assert second.outputs["pipelineName"] == first.outputs["pipelineName"]
+    # The alias moved to the new key; the old key waits out its deletion window, as in AWS.
+    assert second.outputs["kmsKeyArn"] != first.outputs["kmsKeyArn"]
+    assert len(after_second.keys_pending_deletion) == 2
+
+
+def test_the_optional_resources_are_created_in_the_emulator_too() -> None:
+    with deployed("dev", **WITH_EVERY_OPTION) as deployment:
+        created = {resource.type for resource in deployment.graph.custom()}
+        providers = deployment.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        secrets = deployment.client("secretsmanager").list_secrets()["SecretList"]
+
+    assert {"aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:secretsmanager/secret:Secret"} <= created
+    assert [provider["Arn"] for provider in providers] == [deployment.outputs["githubOidcProviderArn"]]
+    assert [secret["KmsKeyId"] for secret in secrets] == [deployment.outputs["kmsKeyArn"]]
+    assert "aws:codestarconnections/connection:Connection" not in created
+
+
+def test_every_resource_is_deleted_before_anything_it_depends_on() -> None:
+    with deployed("prod") as deployment:
+        order = [resource.urn for resource in deletion_order(deployment.graph)]
+        destroy(deployment)
+    graph = deployment.graph
+
+    assert sorted(order) == sorted(resource.urn for resource in graph.resources if resource.custom)
+    for resource in graph.resources:
+        if not resource.custom:
+            continue
+        needed = set(resource.dependencies).union(*resource.property_dependencies.values())
+        for dependency in needed & set(order):
+            assert order.index(resource.urn) < order.index(dependency), f"{resource.name} outlives {dependency}"
+        provider = resource.provider.rpartition("::")[0]
+        if provider:
+            assert order.index(resource.urn) < order.index(provider)
+
+
+def a_queue() -> None:
+    aws.sqs.Queue("jobs")
+
+
+def a_bucket_with_object_lock() -> None:
+    aws.s3.Bucket("locked", object_lock_enabled=True)
+
+
+def a_zone_lookup() -> None:
+    pulumi.export("zones", aws.get_availability_zones_output().names)
+
+
+@pytest.mark.parametrize(
+    ("program", "complaint"),
+    [
+        (a_queue, "creating aws:sqs/queue:Queue jobs failed: the emulator does not support this resource type"),
+        (
+            a_bucket_with_object_lock,
+            "creating aws:s3/bucket:Bucket locked failed: the emulator would drop the inputs objectLockEnabled",
+        ),
+        (a_zone_lookup, "cannot answer the invoke aws:index/getAvailabilityZones:getAvailabilityZones"),
+    ],
+    ids=["unsupported-type", "untranslated-input", "unsupported-invoke"],
+)
+def test_what_cannot_be_emulated_stops_the_run_naming_it(program: Callable[[], None], complaint: str) -> None:
+    with Emulator() as emulator, pytest.raises(DeployFailedError) as failure:
+        deploy(emulator, "dev", program=program)
+
+    assert complaint in str(failure.value)
+
+
+def emulator_section() -> str:
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- section:emulator -->(.*)<!-- /section:emulator -->", readme, re.DOTALL)
+    assert found, "README.md has no emulator section"
+    return found.group(1)
+
+
+def test_the_readme_lists_every_gap_and_placeholder() -> None:
+    section = emulator_section()
+    for token, translator in TRANSLATORS.items():
+        for path in translator.gaps:
+            assert f"`{token.rpartition(':')[2]}.{path}`" in section, f"README misses the gap {token} {path}"
+        if translator.placeholder:
+            assert f"`{token.rpartition(':')[2]}`" in section
+            assert "**placeholder**" in section
+
+
+def test_the_command_prints_one_line_per_resource_then_outputs_checks_and_stock(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--stack", "dev"])
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+
+    created = [line for line in lines if line.startswith("  + ")]
+    deleted = [line for line in lines if line.startswith("  - ")]
+    assert code == 0, printed
+    assert len(created) == len(deleted) == 27
+    assert all(re.search(r"\s\d+\.\d ms", line) for line in created + deleted)
+    assert "  + aws:codepipeline:Pipeline" in printed
+    assert re.search(r"^  pipelineName\s+cicd-dev-pipeline-\w{7}$", printed, re.MULTILINE)
+    assert "14 ok, 0 failed, 0 skipped" in printed
+    assert "Nothing is left." in printed
+    assert lines.index(created[-1]) < lines.index("Outputs") < lines.index(deleted[0])
+
+
+def test_keep_serves_the_stack_to_the_aws_cli_until_enter() -> None:
+    command = [sys.executable, "-m", "emulator", "--stack", "dev", "--keep"]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    with subprocess.Popen(
+        command, cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment
+    ) as process:
+        assert process.stdout is not None
+        endpoint = ""
+        for line in process.stdout:
+            if found := re.search(r"export AWS_ENDPOINT_URL=(\S+)", line):
+                endpoint = found.group(1)
+            if line.startswith("Press Enter"):
+                break
+        assert endpoint.startswith("http://127.0.0.1:")
+        outside = boto3.Session(**FAKE_CREDENTIALS).client("codepipeline", region_name=REGION, endpoint_url=endpoint)
+        names = [pipeline["name"] for pipeline in outside.list_pipelines()["pipelines"]]
+        remainder, _ = process.communicate("\n", timeout=60)
+
+    assert names == [autoname("cicd-dev-pipeline")]
+    assert process.returncode == 0, remainder
+    assert "Nothing is left." in remainder
+
+
+def test_the_shared_material_is_read_from_beside_the_project() -> None:
+    assert Path(PROJECT_DIR.parent / "shared" / "events").is_dir()
