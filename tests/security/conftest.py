@@ -1,0 +1,103 @@
+"""The stacks the security checks run over: the two shipped ones and variants that switch on every option.
+
+A check that only ever sees the defaults cannot notice a weakness behind an option, so the
+variants turn on each branch that changes a policy: step roles to assume, secrets from
+Secrets Manager and SSM, the stored Pulumi token, an S3 source, and the GitHub deploy roles.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.stack_config import PROJECT_DIR, qualify
+
+ACCOUNT_ID = "123456789012"
+REGION = "eu-west-1"
+TOKEN_KEY = "pulumiAccessToken"
+# Made up per run: a literal token here would itself be a committed secret.
+PULUMI_TOKEN = "pul-" + secrets.token_hex(20)
+GITHUB_REPOSITORY = "my-org/my-service"
+
+ALL_OPTIONS: dict[str, Any] = {
+    TOKEN_KEY: PULUMI_TOKEN,
+    "deployRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/pulumi-deploy",
+    "previewRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/pulumi-preview",
+    "buildSecrets": [
+        f"NPM_TOKEN=arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:npm-token-AbCdEf",
+        "PULUMI_CONFIG_PASSPHRASE=/cicd/pulumi-passphrase",
+    ],
+    "requireApproval": "true",
+    "notificationEmails": ["a@example.com", "b@example.com"],
+}
+
+# name -> (stack, overrides)
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dev": ("dev", {}),
+    "prod": ("prod", {}),
+    "dev-all-options": ("dev", ALL_OPTIONS),
+    "prod-s3-source": ("prod", {"sourceType": "s3", "sourceBucket": "my-source-bucket"}),
+    "prod-github": ("prod", {"githubRepository": GITHUB_REPOSITORY}),
+    "dev-all-options-github": ("dev", {**ALL_OPTIONS, "githubRepository": GITHUB_REPOSITORY}),
+    "prod-github-own-backend": (
+        "prod",
+        {
+            "githubRepository": GITHUB_REPOSITORY,
+            "githubOidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com",
+            "githubStateBucket": "my-pulumi-state",
+        },
+    ),
+}
+
+
+@functools.cache
+def declared_keys() -> frozenset[str]:
+    return frozenset(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"])
+
+
+def secret_keys(overrides: dict[str, Any]) -> list[str]:
+    """Config the variant sets the way `pulumi config set --secret` would."""
+    return [qualify(TOKEN_KEY)] if TOKEN_KEY in overrides else []
+
+
+@functools.cache
+def graph_of(variant: str) -> StackGraph:
+    stack, overrides = VARIANTS[variant]
+    return evaluate(stack, overrides, secret_keys=secret_keys(overrides))
+
+
+def undeclared_keys(variant: str) -> list[str]:
+    """Keys a variant sets that Pulumi.yaml does not declare (yet): such a variant is left out."""
+    return sorted(key for key in VARIANTS[variant][1] if key not in declared_keys())
+
+
+ACTIVE_VARIANTS = [name for name in VARIANTS if not undeclared_keys(name)]
+
+
+@pytest.fixture(scope="session", params=ACTIVE_VARIANTS)
+def variant(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def graph(variant: str) -> StackGraph:
+    """The variant's resource graph, evaluated once per session."""
+    return graph_of(variant)
+
+
+@pytest.fixture(scope="session")
+def token_graph() -> StackGraph:
+    """A stack with the Pulumi token configured as a secret, and the GitHub roles once they exist."""
+    return graph_of("dev-all-options-github" if "dev-all-options-github" in ACTIVE_VARIANTS else "dev-all-options")
+
+
+def every(graph: StackGraph, token: str) -> list[RegisteredResource]:
+    """The resources of `token`; there must be some, or a check over them would pass vacuously."""
+    found = graph.of_type(token)
+    assert found, f"the stack has no {token}"
+    return found

@@ -1,0 +1,80 @@
+"""Bad config, through the whole program: a RunError naming the key and what is allowed, and nothing registered.
+
+tests/test_settings.py checks `load_settings` against its table of bad values; this runs the
+same table, plus the security-relevant cases below, through the real __main__.py, so a
+validation that moved after the first resource (and would leave a half-built stack) fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+
+from harness.capture import ProgramFailedError, evaluate
+from harness.stack_config import qualify
+from tests.security.conftest import ACCOUNT_ID, PULUMI_TOKEN, TOKEN_KEY, declared_keys
+from tests.test_settings import BAD_VALUES
+
+SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:other-AbCdEf"
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    overrides: dict[str, Any]
+    key: str
+    allowed: str
+    # Config set with --secret; and values that must not be echoed back in the error.
+    secret_keys: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}={next(iter(self.overrides.values()))!r}"[:80]
+
+
+SECURITY_CASES = [
+    # A token typed without --secret sits in Pulumi.<stack>.yaml in plain text.
+    BadConfig({TOKEN_KEY: PULUMI_TOKEN}, qualify(TOKEN_KEY), "only an encrypted value is allowed", hidden=(PULUMI_TOKEN,)),
+    BadConfig({TOKEN_KEY: "my password"}, qualify(TOKEN_KEY), "Pulumi access token (pul-...)",
+              secret_keys=(qualify(TOKEN_KEY),), hidden=("my password",)),
+    BadConfig({"buildEnvironment": ["DB_PASSWORD=hunter2"]}, qualify("buildEnvironment"), "buildSecrets"),
+    BadConfig({"buildEnvironment": ["AWS_SECRET_ACCESS_KEY=abc"]}, qualify("buildEnvironment"), "buildSecrets"),
+    BadConfig({"buildEnvironment": ["AWS_ACCESS_KEY_ID=AKIA0"]}, qualify("buildEnvironment"), "buildSecrets"),
+    BadConfig({"buildEnvironment": ["deploy_private_key=x"]}, qualify("buildEnvironment"), "buildSecrets"),
+    BadConfig({"buildEnvironment": ["PULUMI_STACK=other"]}, qualify("buildEnvironment"), "already set by the stack"),
+    BadConfig({"buildEnvironment": ["REGION=x"], "buildSecrets": ["REGION=/cicd/region"]},
+              qualify("buildSecrets"), "already set by buildEnvironment"),
+    BadConfig({TOKEN_KEY: PULUMI_TOKEN, "buildSecrets": [f"PULUMI_ACCESS_TOKEN={SECRET_ARN}"]},
+              qualify("buildSecrets"), "already set by pulumiAccessToken", secret_keys=(qualify(TOKEN_KEY),)),
+    BadConfig({"buildSecrets": ["NPM_TOKEN=npm_live_value"]}, qualify("buildSecrets"), "never the secret itself",
+              hidden=("npm_live_value",)),
+    BadConfig({"githubRepository": "not-a-repository"}, qualify("githubRepository"), "owner/repo"),
+    BadConfig({"githubRepository": "my-org/*"}, qualify("githubRepository"), "owner/repo"),
+]  # fmt: skip
+
+CASES = [BadConfig(overrides, key, allowed) for overrides, key, allowed in BAD_VALUES] + SECURITY_CASES
+
+
+def test_at_least_twenty_kinds_of_bad_config() -> None:
+    assert len(CASES) >= 20
+    assert len({case.key for case in CASES}) >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_config_is_refused_before_any_resource(case: BadConfig) -> None:
+    undeclared = [key for key in case.overrides if ":" not in key and key not in declared_keys()]
+    if undeclared:
+        pytest.skip(f"{undeclared} not declared in Pulumi.yaml yet")
+    with pytest.raises(ProgramFailedError) as raised:
+        evaluate("dev", case.overrides, secret_keys=list(case.secret_keys))
+    failure = raised.value
+    assert isinstance(failure.cause, pulumi.RunError), repr(failure.cause)
+    message = str(failure.cause)
+    assert f"Invalid config {case.key}=" in message
+    assert case.allowed in message
+    assert failure.graph.resources == [], [r.name for r in failure.graph.resources]
+    for value in case.hidden:
+        assert value not in message, "the error repeats a secret"
