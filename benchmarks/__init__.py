@@ -1,0 +1,1 @@
+"""Benchmarks and the cost model behind `make bench`; not part of the deployed program."""
