@@ -4,12 +4,16 @@ VENV := venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: help venv test lint typecheck check local clean
+.PHONY: help venv test lint typecheck check local clean bench diagram lint-workflows
 
 help:
 	@echo "make local   deploy the dev stack into an embedded AWS emulator, verify it, destroy it"
+	@echo "             (STACK=prod for another stack, KEEP=1 to explore it with the AWS CLI first)"
 	@echo "make test    run the whole test suite (mocks and emulator)"
 	@echo "make lint    ruff and mypy"
+	@echo "make lint-workflows  zizmor and the schema checks of .github/, offline"
+	@echo "make bench   time the test suite, evaluation and emulator; count resources; price the idle stacks"
+	@echo "make diagram regenerate the README's architecture diagram from the dev stack's resource graph"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +30,29 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# GitHub Actions workflows and Dependabot config, offline: zizmor's audits, then the schemas
+# check-jsonschema vendors (the workflow syntax, a timeout on every job, dependabot.yml).
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+lint-workflows: $(STAMP)
+	$(VENV)/bin/zizmor --offline --strict-collection --no-progress .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema custom.github-workflows-require-timeout $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+
 check: lint test
+
+# The dev stack deployed into moto, verified, destroyed: `make local STACK=prod`, `make local KEEP=1`.
+STACK ?= dev
+KEEP ?=
+local: $(STAMP)
+	$(PY) -m emulator --stack $(STACK)$(if $(KEEP), --keep)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.bench $(BENCH_ARGS)
+
+diagram: $(STAMP)
+	$(PY) -m tools.diagram
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

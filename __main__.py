@@ -9,9 +9,11 @@ from pipeline.artifacts import ArtifactStore
 from pipeline.build import BuildProject, build_steps
 from pipeline.delivery import DeliveryPipeline
 from pipeline.encryption import PipelineKey
+from pipeline.github import GitHubActionsAccess
 from pipeline.notifications import AlertTopic, FailureAlert
 from pipeline.provider import AwsAccount
-from pipeline.settings import load_settings
+from pipeline.secret_store import StoredSecret
+from pipeline.settings import PULUMI_TOKEN_VARIABLE, load_settings
 from pipeline.source import SourceConnection
 
 settings = load_settings()
@@ -29,6 +31,16 @@ connection = (
     else None
 )
 
+stored_secrets: dict[str, pulumi.Output[str]] = {}
+if settings.pulumi_access_token is not None:
+    stored_secrets[PULUMI_TOKEN_VARIABLE] = StoredSecret(
+        f"{prefix}-pulumi-access-token",
+        value=settings.pulumi_access_token,
+        key_arn=key.arn,
+        description=f"Pulumi access token for the {settings.project} {settings.environment} builds",
+        opts=on_account,
+    ).arn
+
 build_step, deploy_step = build_steps(settings)
 build, deploy = (
     BuildProject(
@@ -38,6 +50,7 @@ build, deploy = (
         account=account,
         artifact_bucket_arn=artifacts.arn,
         key_arn=key.arn,
+        stored_secrets=stored_secrets,
         opts=on_account,
     )
     for step in (build_step, deploy_step)
@@ -73,3 +86,11 @@ pulumi.export("alertTopicArn", alerts_topic.arn)
 pulumi.export("failureRuleArn", failure_alert.arn)
 pulumi.export("buildProjectNames", [build.project_name, deploy.project_name])
 pulumi.export("kmsKeyArn", key.arn)
+
+if settings.github.repository:
+    github = GitHubActionsAccess(
+        f"{prefix}-github-actions", settings=settings, account=account, key_arn=key.arn, opts=on_account
+    )
+    pulumi.export("githubOidcProviderArn", github.oidc_provider_arn)
+    pulumi.export("githubDeployRoleArn", github.deploy_role.arn)
+    pulumi.export("githubPreviewRoleArn", github.preview_role.arn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pulumi_aws as aws
 
 from pipeline.iam import ServiceRole, Statement, statement
 from pipeline.provider import AwsAccount
-from pipeline.settings import BuildSecret, Settings
+from pipeline.settings import ASSUME_ROLE_VARIABLE, STACK_VARIABLE, BuildSecret, Settings
 
 BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
 
@@ -40,9 +41,12 @@ def read_buildspec(file_name: str) -> str:
     return (BUILDSPEC_DIR / file_name).read_text(encoding="utf-8")
 
 
-def secret_statements(account: AwsAccount, secrets: tuple[BuildSecret, ...]) -> list[Statement]:
+def secret_statements(
+    account: AwsAccount, secrets: tuple[BuildSecret, ...], stored: Mapping[str, pulumi.Input[str]] | None = None
+) -> list[Statement]:
     """Read access to exactly the secrets and parameters the builds reference."""
-    manager = [secret.reference for secret in secrets if secret.store == "SECRETS_MANAGER"]
+    manager: list[pulumi.Input[str]] = [secret.reference for secret in secrets if secret.store == "SECRETS_MANAGER"]
+    manager += (stored or {}).values()
     parameters = [
         account.arn("ssm", "parameter" + secret.reference) for secret in secrets if secret.store == "PARAMETER_STORE"
     ]
@@ -55,12 +59,15 @@ def secret_statements(account: AwsAccount, secrets: tuple[BuildSecret, ...]) -> 
 
 
 def environment_variables(
-    settings: Settings, step: BuildStep
+    settings: Settings, step: BuildStep, stored: Mapping[str, pulumi.Input[str]] | None = None
 ) -> list[aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs]:
-    """Plain settings in the clear; secrets only as references CodeBuild resolves at run time."""
-    plain = [("PULUMI_STACK", settings.deploy_stack), *settings.build_environment]
+    """Plain settings in the clear; secrets only as references CodeBuild resolves at run time.
+
+    `stored` maps variable names to the ARNs of secrets this stack keeps in Secrets Manager.
+    """
+    plain = [(STACK_VARIABLE, settings.deploy_stack), *settings.build_environment]
     if step.assume_role_arn:
-        plain.append(("ASSUME_ROLE_ARN", step.assume_role_arn))
+        plain.append((ASSUME_ROLE_VARIABLE, step.assume_role_arn))
     variables = [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
         for name, value in plain
@@ -70,6 +77,10 @@ def environment_variables(
             name=secret.name, value=secret.reference, type=secret.store
         )
         for secret in settings.build_secrets
+    ]
+    variables += [
+        aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=arn, type="SECRETS_MANAGER")
+        for name, arn in (stored or {}).items()
     ]
     return variables
 
@@ -90,6 +101,7 @@ class BuildProject(pulumi.ComponentResource):
         account: AwsAccount,
         artifact_bucket_arn: pulumi.Input[str],
         key_arn: pulumi.Input[str],
+        stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cicd:codebuild:BuildProject", name, None, opts)
@@ -114,7 +126,7 @@ class BuildProject(pulumi.ComponentResource):
             ),
             statement("LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [artifact_bucket_arn]),
             statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-            *secret_statements(account, settings.build_secrets),
+            *secret_statements(account, settings.build_secrets, stored_secrets),
         ]
         if step.assume_role_arn:
             statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
@@ -141,7 +153,7 @@ class BuildProject(pulumi.ComponentResource):
                 image=settings.build_image,
                 image_pull_credentials_type="CODEBUILD",
                 privileged_mode=False,
-                environment_variables=environment_variables(settings, step),
+                environment_variables=environment_variables(settings, step, stored_secrets),
             ),
             cache=aws.codebuild.ProjectCacheArgs(type="LOCAL", modes=["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"]),
             logs_config=aws.codebuild.ProjectLogsConfigArgs(

@@ -64,15 +64,32 @@ _CONNECTION_ARN = re.compile(
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
 _SSM_PARAMETER = re.compile(r"^/[A-Za-z0-9_.\-/]{1,1010}$")
+# GitHub's OIDC subject names the repository as owner/repo, or with immutable subject claims as
+# owner@<org id>/repo@<repo id> (both ids or neither).
+_GITHUB_REPOSITORY = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$|^[A-Za-z0-9][A-Za-z0-9-]{0,38}@\d+/[A-Za-z0-9._-]{1,100}@\d+$"
+)
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+_GITHUB_OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
+)
 _S3_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are what Security Hub's CodeBuild.2 looks for.
 _SECRET_LOOKING_NAME = re.compile(
-    r"(TOKEN|PASSWORD|PASSWD|SECRET|PASSPHRASE|PRIVATE_?KEY|API_?KEY|CREDENTIALS?)$",
+    r"(TOKEN|PASSWORD|PASSWD|SECRET|PASSPHRASE|PRIVATE_?KEY|API_?KEY|SECRET_?KEY|ACCESS_?KEY(_?ID)?|CREDENTIALS?)$",
     re.IGNORECASE,
 )
+# Pulumi Cloud access tokens are `pul-` and 40 hex digits; the range leaves room for other forms.
+_PULUMI_ACCESS_TOKEN = re.compile(r"^pul-[A-Za-z0-9]{16,256}$")
 _TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
 _RESERVED_TAG_KEYS = frozenset({"Project", "Environment", "ManagedBy", "Stack"})
+
+# Build variables the stack sets itself; config may not define them a second time.
+STACK_VARIABLE = "PULUMI_STACK"
+ASSUME_ROLE_VARIABLE = "ASSUME_ROLE_ARN"
+PULUMI_TOKEN_VARIABLE = "PULUMI_ACCESS_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,15 @@ class SourceSettings:
     connection_arn: str = ""
     bucket: str = ""
     object_key: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """Which GitHub repository's Actions may preview and deploy the stack; empty means none."""
+
+    repository: str = ""
+    oidc_provider_arn: str = ""
+    state_bucket: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,9 @@ class Settings:
     build_environment: tuple[tuple[str, str], ...]
     build_secrets: tuple[BuildSecret, ...]
     extra_tags: tuple[tuple[str, str], ...] = field(default=())
+    github: GitHubSettings = field(default=GitHubSettings())
+    # A secret Output (never plain text in the settings); stored in Secrets Manager by the stack.
+    pulumi_access_token: pulumi.Output[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_production(self) -> bool:
@@ -152,10 +181,10 @@ class _Reader:
     def key(self, name: str) -> str:
         return f"{self._namespace}:{name}"
 
-    def fail(self, name: str, value: object, allowed: str) -> pulumi.RunError:
+    def fail(self, name: str, value: object, allowed: str, *, secret: bool = False) -> pulumi.RunError:
+        command = "pulumi config set --secret" if secret else "pulumi config set"
         return pulumi.RunError(
-            f"Invalid config {self.key(name)}={value!r}: {allowed}. "
-            f"Set it with `pulumi config set {self.key(name)} <value>`."
+            f"Invalid config {self.key(name)}={value!r}: {allowed}. Set it with `{command} {self.key(name)} <value>`."
         )
 
     def string(self, name: str, default: str = "") -> str:
@@ -297,6 +326,37 @@ def _build_secrets(reader: _Reader) -> tuple[BuildSecret, ...]:
     return tuple(secrets)
 
 
+def _pulumi_access_token(reader: _Reader) -> pulumi.Output[str] | None:
+    """The token, validated here and handed on only as a secret Output; errors never echo it."""
+    name = "pulumiAccessToken"
+    value = reader.string(name)
+    if not value:
+        return None
+    if not pulumi.runtime.is_config_secret(reader.key(name)):
+        plain = "it is stored in plain text; only an encrypted value is allowed (pulumi config rm it)"
+        raise reader.fail(name, "<hidden>", plain, secret=True)
+    if not _PULUMI_ACCESS_TOKEN.match(value):
+        raise reader.fail(name, "<hidden>", "expected a Pulumi access token (pul-...)", secret=True)
+    return pulumi.Output.secret(value)
+
+
+def _unique_variables(
+    reader: _Reader,
+    plain: tuple[tuple[str, str], ...],
+    secrets: tuple[BuildSecret, ...],
+    token: pulumi.Output[str] | None,
+) -> None:
+    """A build variable defined twice would silently lose one of its values in CodeBuild."""
+    taken = {STACK_VARIABLE: "the stack (deployStack)", ASSUME_ROLE_VARIABLE: "the stack (preview/deployRoleArn)"}
+    if token is not None:
+        taken[PULUMI_TOKEN_VARIABLE] = "pulumiAccessToken"
+    for key, names in (("buildEnvironment", [n for n, _ in plain]), ("buildSecrets", [s.name for s in secrets])):
+        for variable in names:
+            if variable in taken:
+                raise reader.fail(key, variable, f"{variable} is already set by {taken[variable]}; use another name")
+            taken[variable] = key
+
+
 def _tags(reader: _Reader) -> tuple[tuple[str, str], ...]:
     tags = reader.pairs("tags", "tag Key=Value")
     for key, value in tags:
@@ -316,6 +376,32 @@ def _optional_role(reader: _Reader, name: str) -> str:
             reader, name, value, _ROLE_ARN, "expected an IAM role ARN (arn:aws:iam::<account>:role/<name>) or empty"
         )
     return value
+
+
+def _github(reader: _Reader) -> GitHubSettings:
+    repository = reader.string("githubRepository")
+    if repository:
+        _matching(
+            reader, "githubRepository", repository, _GITHUB_REPOSITORY,
+            "expected owner/repo exactly as GitHub spells it, or owner@<org id>/repo@<repo id> where the "
+            "repository issues immutable OIDC subjects; empty for no GitHub roles",
+        )  # fmt: skip
+    provider_arn = reader.string("githubOidcProviderArn")
+    state_bucket = reader.string("githubStateBucket")
+    for name, value in (("githubOidcProviderArn", provider_arn), ("githubStateBucket", state_bucket)):
+        if value and not repository:
+            raise reader.fail(name, value, "only used together with githubRepository; set that too or clear this key")
+    if provider_arn:
+        _matching(
+            reader, "githubOidcProviderArn", provider_arn, _GITHUB_OIDC_PROVIDER_ARN,
+            f"expected arn:aws:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST}, or empty to create the provider",
+        )  # fmt: skip
+    if state_bucket:
+        _matching(
+            reader, "githubStateBucket", state_bucket, _S3_BUCKET,
+            "expected the S3 bucket name of the Pulumi backend (s3://<bucket>), or empty for Pulumi Cloud",
+        )  # fmt: skip
+    return GitHubSettings(repository=repository, oidc_provider_arn=provider_arn, state_bucket=state_bucket)
 
 
 def _in_range(reader: _Reader, name: str, value: int, low: int, high: int) -> int:
@@ -358,6 +444,11 @@ def load_settings(
     if len(build_image) > 255 or any(ch.isspace() for ch in build_image):
         raise reader.fail("buildImage", build_image, "expected an image name such as " + DEFAULT_BUILD_IMAGE)
 
+    build_environment = _build_environment(reader)
+    build_secrets = _build_secrets(reader)
+    pulumi_access_token = _pulumi_access_token(reader)
+    _unique_variables(reader, build_environment, build_secrets, pulumi_access_token)
+
     return Settings(
         project=PROJECT,
         stack=stack(),
@@ -381,7 +472,9 @@ def load_settings(
         deploy_stack=deploy_stack,
         deploy_role_arn=_optional_role(reader, "deployRoleArn"),
         preview_role_arn=_optional_role(reader, "previewRoleArn"),
-        build_environment=_build_environment(reader),
-        build_secrets=_build_secrets(reader),
+        build_environment=build_environment,
+        build_secrets=build_secrets,
         extra_tags=_tags(reader),
+        github=_github(reader),
+        pulumi_access_token=pulumi_access_token,
     )

@@ -200,3 +200,10 @@ def test_every_key_read_is_declared_in_pulumi_yaml() -> None:
         assert spec.get("type") in {"string", "integer", "boolean", "array"}, key
         assert spec.get("description"), key
         assert "default" in spec or key == "environment" or spec.get("secret"), f"{key} has no default"
+
+
+def test_readme_documents_every_config_key() -> None:
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    readme = (PROJECT_DIR / "README.md").read_text()
+    undocumented = [key for key in declared if f"| `{key}` |" not in readme]
+    assert undocumented == []
