@@ -20,11 +20,8 @@ from moto.events.utils import EventMessageType, EventTemplateParser
 
 from emulator.lifecycle import Deployment, changes, rerun
 from harness.capture import ProgramFailedError
-from harness.stack_config import PROJECT_DIR
+from harness.samples import SAMPLE_EVENTS, SAMPLE_PIPELINE, SAMPLE_REGION
 
-# ../shared/events beside the project: CodePipeline's sample events (see ../shared/README.md).
-SAMPLE_EVENTS = PROJECT_DIR.parent / "shared" / "events"
-SAMPLE_PIPELINE, SAMPLE_REGION = "app-pipeline-dev", "us-east-1"
 ALERTING_SAMPLE = "pipeline-execution-failed.json"
 QUIET_SAMPLES = (
     "pipeline-execution-succeeded.json",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,13 +10,11 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
 from harness.capture import StackGraph
+from harness.samples import SAMPLE_EVENTS, SAMPLE_PIPELINE
 from pipeline.notifications import AlertTopic, FailureAlert
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
 from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
-
-SAMPLE_EVENTS = Path(__file__).resolve().parents[2] / "shared" / "events"
-SAMPLE_PIPELINE = "app-pipeline-dev"
 
 
 def alerts(settings: Settings, account: AwsAccount) -> None:
@@ -80,6 +77,7 @@ def event_pattern(graph: StackGraph) -> EventPattern:
     return EventPattern.load(graph.one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
 
 
+@pytest.mark.sample_events
 @pytest.mark.parametrize(
     ("sample_file", "fires"),
     [
@@ -96,6 +94,7 @@ def test_rule_matches_only_this_pipelines_alerting_states(graph: StackGraph, sam
     assert event_pattern(graph).matches_event(sample(sample_file)) is fires
 
 
+@pytest.mark.sample_events
 def test_stopped_alerts_only_where_configured(graph: StackGraph) -> None:
     stopped = sample("pipeline-execution-failed.json")
     stopped["detail"]["state"] = "STOPPED"
@@ -103,6 +102,7 @@ def test_stopped_alerts_only_where_configured(graph: StackGraph) -> None:
     assert not event_pattern(evaluate_component(alerts, stack="dev")).matches_event(stopped)
 
 
+@pytest.mark.sample_events
 def test_message_names_pipeline_state_execution_and_console_link(graph: StackGraph) -> None:
     transformer = graph.one("aws:cloudwatch/eventTarget:EventTarget").inputs["inputTransformer"]
     event = sample("pipeline-execution-failed.json")

@@ -10,11 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-
 from emulator.backend import Emulator
 from emulator.lifecycle import Deployment, deploy
-from emulator.verify import ALERTING_SAMPLE, SAMPLE_EVENTS
 
 # Everything optional switched on: an S3 source, GitHub Actions roles with their OIDC provider,
 # and a Pulumi token kept in Secrets Manager (a made-up one, set as a secret as the CLI would).
@@ -34,9 +31,3 @@ def deployed(stack: str = "dev", **options: Any) -> Iterator[Deployment]:
     """`stack` deployed into a fresh emulator that disappears afterwards."""
     with Emulator() as emulator:
         yield deploy(emulator, stack, **options)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def shared_sample_events() -> None:
-    """The emulator tests read ../shared/events; without it they would only report 'skipped'."""
-    assert (SAMPLE_EVENTS / ALERTING_SAMPLE).exists(), f"expected the shared sample events at {SAMPLE_EVENTS}"

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import boto3
 import pulumi
@@ -125,6 +124,7 @@ def test_the_readme_lists_every_gap_and_placeholder() -> None:
             assert "**placeholder**" in section
 
 
+@pytest.mark.sample_events
 def test_the_command_prints_one_line_per_resource_then_outputs_checks_and_stock(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -165,7 +165,3 @@ def test_keep_serves_the_stack_to_the_aws_cli_until_enter() -> None:
     assert names == [autoname("cicd-dev-pipeline")]
     assert process.returncode == 0, remainder
     assert "Nothing is left." in remainder
-
-
-def test_the_shared_material_is_read_from_beside_the_project() -> None:
-    assert Path(PROJECT_DIR.parent / "shared" / "events").is_dir()
