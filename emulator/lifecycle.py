@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pulumi.runtime.settings import SETTINGS
-from pulumi.runtime.sync_await import _ensure_event_loop
 
 from emulator.backend import Emulator
 from emulator.errors import EmulatorError
@@ -46,35 +43,6 @@ class Deployment:
         return self.emulator.client(service, self.region)
 
 
-# Registrations left in flight by a failure end within milliseconds (the halted mocks refuse them).
-STRAGGLER_TIMEOUT_SECONDS = 30
-
-
-def _let_stragglers_finish() -> None:
-    """Run what the SDK left in flight after a failure to its end, and forget it.
-
-    The SDK reports the first failed registration at once and leaves the rest pending on its
-    shared event loop, and their outputs in its pending-outputs set, where the next evaluation in
-    this process would meet them and re-raise this failure. Finishing them here also completes the
-    failure's graph with whatever they created before the mocks halted.
-    """
-    loop = _ensure_event_loop()  # type: ignore[no-untyped-call] # the loop the SDK runs on
-    deadline = time.monotonic() + STRAGGLER_TIMEOUT_SECONDS
-    # Finished registrations resolve outputs that start further tasks: repeat until none is left.
-    while pending := [task for task in asyncio.all_tasks(loop) if not task.done()]:
-        if time.monotonic() > deadline:
-            raise EmulatorError(
-                f"{len(pending)} registrations still running {STRAGGLER_TIMEOUT_SECONDS} s after a failure"
-            )
-        loop.run_until_complete(asyncio.wait(pending, timeout=deadline - time.monotonic()))
-    with SETTINGS.lock:
-        finished = [*SETTINGS.outputs]
-        SETTINGS.outputs.clear()
-    for task in finished:
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: each is a consequence of the failure already reported
-
-
 class DeployFailedError(Exception):
     """The deployment stopped part-way; `partial` is what had been created, `cause` what stopped it."""
 
@@ -104,7 +72,6 @@ def deploy(
     try:
         graph = evaluate(stack, config=config, mocks=mocks, program=program, secret_keys=secrets)
     except ProgramFailedError as failure:
-        _let_stragglers_finish()
         partial = Deployment(stack, config, failure.graph, emulator, mocks, secrets)
         # The SDK re-raises whichever failed registration it awaits first; the cause is the first to fail.
         cause = mocks.first_failure or failure.cause
@@ -115,17 +82,13 @@ def deploy(
 def rerun(deployment: Deployment, program: Program = PROGRAM) -> StackGraph:
     """The program run again against the deployment's state, as a second `pulumi up` would see it."""
     replay = ReplayMocks(deployment.graph, deployment.mocks)
-    try:
-        return evaluate(
-            deployment.stack,
-            config=deployment.config,
-            mocks=replay,
-            program=program,
-            secret_keys=deployment.secret_keys,
-        )
-    except ProgramFailedError:
-        _let_stragglers_finish()
-        raise
+    return evaluate(
+        deployment.stack,
+        config=deployment.config,
+        mocks=replay,
+        program=program,
+        secret_keys=deployment.secret_keys,
+    )
 
 
 def changes(before: StackGraph, after: StackGraph) -> list[str]:

@@ -8,7 +8,9 @@ work by, so a missing edge here is a missing edge in AWS.
 
 from __future__ import annotations
 
+import asyncio
 import runpy
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from harness.fake_aws import FakeAws
 from harness.stack_config import PROJECT, PROJECT_DIR, stack_config
@@ -124,6 +126,35 @@ class ProgramFailedError(Exception):
         self.graph = graph
 
 
+# Registrations left in flight by a failure end within milliseconds; this bounds a hang.
+STRAGGLER_TIMEOUT_SECONDS = 30
+
+
+def _let_stragglers_finish() -> None:
+    """Run what the SDK left in flight after a failure to its end, and forget it.
+
+    The SDK reports the first failed registration at once and leaves the rest pending on its
+    shared event loop, and their outputs in its pending-outputs set, where the next evaluation
+    in this process would meet them and re-raise this failure. Finishing them here also
+    completes the failure's graph with whatever registered before the program stopped.
+    """
+    loop = _ensure_event_loop()  # type: ignore[no-untyped-call] # the loop the SDK runs on
+    deadline = time.monotonic() + STRAGGLER_TIMEOUT_SECONDS
+    # Finished registrations resolve outputs that start further tasks: repeat until none is left.
+    while pending := [task for task in asyncio.all_tasks(loop) if not task.done()]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{len(pending)} registrations still running {STRAGGLER_TIMEOUT_SECONDS} s after a failure"
+            )
+        loop.run_until_complete(asyncio.wait(pending, timeout=deadline - time.monotonic()))
+    with runtime_settings.SETTINGS.lock:
+        finished = [*runtime_settings.SETTINGS.outputs]
+        runtime_settings.SETTINGS.outputs.clear()
+    for task in finished:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: each is a consequence of the failure already reported
+
+
 def _resolve(value: Any) -> Any:
     if isinstance(value, pulumi.Output):
         return _resolve(_sync_await(value.future()))
@@ -168,6 +199,8 @@ def evaluate(
         _sync_await(run_pulumi_func(run))
     except Exception as error:
         failure = error
+    if failure is not None:
+        _let_stragglers_finish()
     root = runtime_settings.get_root_resource()
     exports = _resolve(dict(getattr(root, "outputs", {}))) if failure is None else {}
     graph = StackGraph(resources=monitor.registered, exports=exports, invokes=monitor.invokes)
