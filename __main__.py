@@ -6,6 +6,7 @@ This file only reads the settings and composes the components; AWS detail lives 
 import pulumi
 
 from pipeline.artifacts import ArtifactStore
+from pipeline.boundary import PermissionsBoundary
 from pipeline.build import BuildProject, build_steps
 from pipeline.delivery import DeliveryPipeline
 from pipeline.encryption import PipelineKey
@@ -41,6 +42,18 @@ if settings.pulumi_access_token is not None:
         opts=on_account,
     ).arn
 
+boundary = PermissionsBoundary(
+    f"{prefix}-boundary",
+    settings=settings,
+    account=account,
+    artifact_bucket_arn=artifacts.arn,
+    key_arn=key.arn,
+    topic_arn=alerts_topic.arn,
+    connection_arn=connection.arn if connection else None,
+    stored_secrets=stored_secrets,
+    opts=on_account,
+)
+
 build_step, deploy_step = build_steps(settings)
 build, deploy = (
     BuildProject(
@@ -50,6 +63,7 @@ build, deploy = (
         account=account,
         artifact_bucket_arn=artifacts.arn,
         key_arn=key.arn,
+        permissions_boundary=boundary.arn,
         stored_secrets=stored_secrets,
         opts=on_account,
     )
@@ -67,6 +81,7 @@ delivery = DeliveryPipeline(
     deploy=deploy,
     topic_arn=alerts_topic.arn,
     connection_arn=connection.arn if connection else None,
+    permissions_boundary=boundary.arn,
     opts=on_account,
 )
 
@@ -86,10 +101,16 @@ pulumi.export("alertTopicArn", alerts_topic.arn)
 pulumi.export("failureRuleArn", failure_alert.arn)
 pulumi.export("buildProjectNames", [build.project_name, deploy.project_name])
 pulumi.export("kmsKeyArn", key.arn)
+pulumi.export("permissionsBoundaryArn", boundary.arn)
 
 if settings.github.repository:
     github = GitHubActionsAccess(
-        f"{prefix}-github-actions", settings=settings, account=account, key_arn=key.arn, opts=on_account
+        f"{prefix}-github-actions",
+        settings=settings,
+        account=account,
+        key_arn=key.arn,
+        permissions_boundary_arn=boundary.arn,
+        opts=on_account,
     )
     pulumi.export("githubOidcProviderArn", github.oidc_provider_arn)
     pulumi.export("githubDeployRoleArn", github.deploy_role.arn)

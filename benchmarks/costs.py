@@ -155,6 +155,7 @@ PRICE_RULES: dict[str, PriceRule] = {
     "aws:cloudwatch/eventTarget:EventTarget": _free("delivery of AWS service events is free", EVENTBRIDGE_PRICING),
     "aws:iam/role:Role": _free("IAM is free", IAM_PRICING),
     "aws:iam/rolePolicy:RolePolicy": _free("IAM is free", IAM_PRICING),
+    "aws:iam/policy:Policy": _free("IAM is free", IAM_PRICING),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _free("IAM is free", IAM_PRICING),
     "aws:secretsmanager/secret:Secret": lambda _resource, _graph: Price(
         SECRET_MONTHLY, "per secret per month, plus $0.05 per 10,000 API calls", SECRETS_MANAGER_PRICING

@@ -239,6 +239,7 @@ def take_inventory(emulator: Emulator, region: str) -> Inventory:
             "sns subscriptions": {
                 subscription["SubscriptionArn"] for subscription in _every(sns, "list_subscriptions", "Subscriptions")
             },
+            "iam policies": {policy["Arn"] for policy in _every(iam, "list_policies", "Policies", Scope="Local")},
             "iam oidc providers": {
                 provider["Arn"]
                 for provider in _every(iam, "list_open_id_connect_providers", "OpenIDConnectProviderList")

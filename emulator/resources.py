@@ -309,6 +309,7 @@ def plan_role(request: Request) -> Apply:
         AssumeRolePolicyDocument=fields.require("assumeRolePolicy"),
         Description=fields.get("description"),
         MaxSessionDuration=fields.integer("maxSessionDuration"),
+        PermissionsBoundary=fields.get("permissionsBoundary"),
         Tags=_tag_list(tags),
     )
 
@@ -320,6 +321,32 @@ def plan_role(request: Request) -> Apply:
             "uniqueId": role["RoleId"],
             "path": role["Path"],
             "createDate": role["CreateDate"].isoformat(),
+            "tagsAll": tags,
+        }
+
+    return apply
+
+
+def plan_policy(request: Request) -> Apply:
+    fields, target = request.inputs, request.target
+    name = request.physical_name()
+    tags = request.tags()
+    params = _present(
+        PolicyName=name,
+        Path=fields.get("path"),
+        PolicyDocument=fields.require("policy"),
+        Description=fields.get("description"),
+        Tags=_tag_list(tags),
+    )
+
+    def apply() -> Created:
+        policy = target.client("iam").create_policy(**params)["Policy"]
+        return policy["Arn"], {
+            "name": name,
+            "arn": policy["Arn"],
+            "policyId": policy["PolicyId"],
+            "path": policy["Path"],
+            "attachmentCount": policy.get("AttachmentCount", 0),
             "tagsAll": tags,
         }
 
@@ -753,6 +780,8 @@ TRANSLATORS: dict[str, Translator] = {
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("put_bucket_policy", _bucket_policy, "delete_bucket_policy"),
     "aws:iam/role:Role": Translator(plan_role, _deleted_by("iam", "delete_role", "RoleName")),
     "aws:iam/rolePolicy:RolePolicy": Translator(plan_role_policy, delete_role_policy),
+    # The roles carrying a policy as their boundary depend on it, so they are deleted first.
+    "aws:iam/policy:Policy": Translator(plan_policy, _deleted_by("iam", "delete_policy", "PolicyArn")),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Translator(
         plan_oidc_provider, _deleted_by("iam", "delete_open_id_connect_provider", "OpenIDConnectProviderArn")
     ),

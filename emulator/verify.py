@@ -244,6 +244,40 @@ def roles_trust_their_service(deployment: Deployment) -> str:
     return f"{len(expected)} roles, each trusting exactly its principal and carrying its own policy"
 
 
+def _granted(document: str | dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(action, resource) of every Allow statement of an identity policy."""
+    for statement in _as_list(_document(document).get("Statement", [])):
+        if statement.get("Effect") == "Allow":
+            for action in _as_list(statement.get("Action", [])):
+                for resource in _as_list(statement.get("Resource", [])):
+                    yield action, resource
+
+
+def service_roles_within_the_boundary(deployment: Deployment) -> str:
+    iam = deployment.client("iam")
+    boundary = deployment.outputs["permissionsBoundaryArn"]
+    version = iam.get_policy(PolicyArn=boundary)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=boundary, VersionId=version)["PolicyVersion"]["Document"]
+    wildcards = sorted({action for action, _ in _granted(document) if action == "*" or action.endswith(":*")})
+    expect(not wildcards, f"the boundary {boundary} allows wildcard actions {wildcards}")
+    service_roles = [name for name, trust in expected_trusts(deployment).items() if "Service" in trust.principal]
+    for role_name in service_roles:
+        carried = iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary", {})
+        expect(
+            carried.get("PermissionsBoundaryArn") == boundary,
+            f"{role_name} carries the permissions boundary {carried or 'none'}, not {boundary}",
+        )
+        for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+            own = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            capped = [
+                f"{action} on {resource}"
+                for action, resource in _granted(own)
+                if not statements_for(document, "Allow", action, resource, principal=None)
+            ]
+            expect(not capped, f"the boundary cuts what {role_name}'s policy {policy_name} grants: {capped}")
+    return f"{len(service_roles)} service roles carry the boundary, which allows all they are granted"
+
+
 def projects_use_their_role_and_logs(deployment: Deployment) -> str:
     iam, logs = deployment.client("iam"), deployment.client("logs")
     for project in _projects(deployment):
@@ -399,6 +433,7 @@ CHECKS = (
     Check("bucket-tls-only", "artifact bucket policy is TLS-only", bucket_tls_only),
     Check("bucket-lifecycle", "artifact bucket lifecycle", bucket_lifecycle),
     Check("roles", "each role trusts exactly its service (or GitHub) and has its policy", roles_trust_their_service),
+    Check("boundary", "each service role carries the stack's permissions boundary", service_roles_within_the_boundary),
     Check("projects", "each CodeBuild project uses its role and log group", projects_use_their_role_and_logs),
     Check("pipeline", "pipeline: V2, artifact store and key, real project names", pipeline_wiring),
     Check("failure-rule", "failure rule exists and only targets the topic", failure_rule_targets_topic),

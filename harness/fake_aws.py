@@ -66,6 +66,9 @@ class FakeAws(Mocks):
                 "arn": self._arn("iam", f"role/{name}", regional=False),
                 "uniqueId": "AROA" + _digest(name, 17).upper(),
             }
+        if token == "aws:iam/policy:Policy":
+            arn = self._arn("iam", f"policy{inputs.get('path') or '/'}{name}", regional=False)
+            return arn, {**out, "name": name, "arn": arn, "policyId": "ANPA" + _digest(name, 17).upper()}
         if token == "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs['role']}:{name}", {**out, "name": name}
         if token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":

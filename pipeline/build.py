@@ -58,6 +58,42 @@ def secret_statements(
     return statements
 
 
+def log_group_name(settings: Settings, step_name: str) -> str:
+    """A step's log group (the permissions boundary names them all with the step `*`)."""
+    return f"/{settings.project}/{settings.environment}/codebuild/{step_name}"
+
+
+def build_role_statements(
+    settings: Settings,
+    account: AwsAccount,
+    step: BuildStep,
+    *,
+    log_group_arn: pulumi.Input[str],
+    artifact_bucket_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
+) -> list[Statement]:
+    """What one build step's role may do: its own logs, the artifacts, the key, its secrets, its step role."""
+    statements: list[Statement] = [
+        statement(
+            "WriteOwnLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")],
+        ),
+        statement(
+            "ReadWritePipelineArtifacts",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            [pulumi.Output.concat(artifact_bucket_arn, "/*")],
+        ),
+        statement("LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [artifact_bucket_arn]),
+        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+        *secret_statements(account, settings.build_secrets, stored_secrets),
+    ]
+    if step.assume_role_arn:
+        statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
+    return statements
+
+
 def environment_variables(
     settings: Settings, step: BuildStep, stored: Mapping[str, pulumi.Input[str]] | None = None
 ) -> list[aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs]:
@@ -101,6 +137,7 @@ class BuildProject(pulumi.ComponentResource):
         account: AwsAccount,
         artifact_bucket_arn: pulumi.Input[str],
         key_arn: pulumi.Input[str],
+        permissions_boundary: pulumi.Input[str],
         stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -108,33 +145,25 @@ class BuildProject(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/{settings.project}/{settings.environment}/codebuild/{step.name}",
+            name=log_group_name(settings, step.name),
             retention_in_days=settings.log_retention_days,
             kms_key_id=key_arn,
             opts=child,
         )
-        statements: list[Statement] = [
-            statement(
-                "WriteOwnLogs",
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [self.log_group.arn, pulumi.Output.concat(self.log_group.arn, ":log-stream:*")],
-            ),
-            statement(
-                "ReadWritePipelineArtifacts",
-                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                [pulumi.Output.concat(artifact_bucket_arn, "/*")],
-            ),
-            statement("LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [artifact_bucket_arn]),
-            statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-            *secret_statements(account, settings.build_secrets, stored_secrets),
-        ]
-        if step.assume_role_arn:
-            statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
         self.service_role = ServiceRole(
             f"{name}-role",
             service="codebuild.amazonaws.com",
             account_id=account.account_id,
-            statements=statements,
+            statements=build_role_statements(
+                settings,
+                account,
+                step,
+                log_group_arn=self.log_group.arn,
+                artifact_bucket_arn=artifact_bucket_arn,
+                key_arn=key_arn,
+                stored_secrets=stored_secrets,
+            ),
+            permissions_boundary=permissions_boundary,
             description=f"CodeBuild {step.name} step of {settings.project} {settings.environment}",
             opts=child,
         )

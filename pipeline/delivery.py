@@ -111,6 +111,48 @@ def git_trigger(settings: Settings) -> list[aws.codepipeline.PipelineTriggerArgs
     ]
 
 
+def pipeline_role_statements(
+    settings: Settings,
+    account: AwsAccount,
+    *,
+    artifact_bucket_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    project_arns: Sequence[pulumi.Input[str]],
+    topic_arn: pulumi.Input[str],
+    connection_arn: pulumi.Input[str] | None,
+) -> list[Statement]:
+    """What the pipeline's role may do: the artifacts, the key, its build projects, the approval topic, its source."""
+    statements: list[Statement] = [
+        statement(
+            "ReadWritePipelineArtifacts",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            [pulumi.Output.concat(artifact_bucket_arn, "/*")],
+        ),
+        statement(
+            "InspectArtifactBucket",
+            ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
+            [artifact_bucket_arn],
+        ),
+        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+        statement("RunBuildSteps", ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], project_arns),
+    ]
+    if settings.require_approval:
+        statements.append(statement("AskForApproval", ["sns:Publish"], [topic_arn]))
+    if settings.source.type == "codestar" and connection_arn is not None:
+        statements.append(statement("UseSourceConnection", ["codestar-connections:UseConnection"], [connection_arn]))
+    else:
+        bucket_arn = source_bucket_arn(settings, account)
+        statements += [
+            statement(
+                "ReadSourceObject",
+                ["s3:GetObject", "s3:GetObjectVersion"],
+                [pulumi.Output.concat(bucket_arn, "/*")],
+            ),
+            statement("InspectSourceBucket", ["s3:GetBucketVersioning"], [bucket_arn]),
+        ]
+    return statements
+
+
 class DeliveryPipeline(pulumi.ComponentResource):
     """The CodePipeline that moves a change from the repository to the deployed stack."""
 
@@ -130,44 +172,24 @@ class DeliveryPipeline(pulumi.ComponentResource):
         deploy: BuildProject,
         topic_arn: pulumi.Input[str],
         connection_arn: pulumi.Input[str] | None,
+        permissions_boundary: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cicd:codepipeline:DeliveryPipeline", name, None, opts)
-        statements: list[Statement] = [
-            statement(
-                "ReadWritePipelineArtifacts",
-                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                [pulumi.Output.concat(artifact_bucket_arn, "/*")],
-            ),
-            statement(
-                "InspectArtifactBucket",
-                ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
-                [artifact_bucket_arn],
-            ),
-            statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-            statement("RunBuildSteps", ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], [build.arn, deploy.arn]),
-        ]
-        if settings.require_approval:
-            statements.append(statement("AskForApproval", ["sns:Publish"], [topic_arn]))
-        if settings.source.type == "codestar" and connection_arn is not None:
-            statements.append(
-                statement("UseSourceConnection", ["codestar-connections:UseConnection"], [connection_arn])
-            )
-        else:
-            bucket_arn = source_bucket_arn(settings, account)
-            statements += [
-                statement(
-                    "ReadSourceObject",
-                    ["s3:GetObject", "s3:GetObjectVersion"],
-                    [pulumi.Output.concat(bucket_arn, "/*")],
-                ),
-                statement("InspectSourceBucket", ["s3:GetBucketVersioning"], [bucket_arn]),
-            ]
         self.service_role = ServiceRole(
             f"{name}-role",
             service="codepipeline.amazonaws.com",
             account_id=account.account_id,
-            statements=statements,
+            statements=pipeline_role_statements(
+                settings,
+                account,
+                artifact_bucket_arn=artifact_bucket_arn,
+                key_arn=key_arn,
+                project_arns=[build.arn, deploy.arn],
+                topic_arn=topic_arn,
+                connection_arn=connection_arn,
+            ),
+            permissions_boundary=permissions_boundary,
             description=f"CodePipeline of {settings.project} {settings.environment}",
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -9,9 +9,16 @@ role whose trust policy names the exact `sub` claim it accepts:
 - the preview role (`pulumi preview`) trusts the repository's pull requests and can only read.
   A pull request can change the workflow it runs, so this role is what a PR author gets.
 
-Both roles are scoped to the resources this stack names (the `cicd-<environment>-` prefix), not
-to the account. tests/test_github_roles.py checks that every resource the program registers is
+Both roles are scoped to the resources this stack names (the `cicd-<environment>-` prefix), or,
+for KMS keys and CodeStar connections, whose ids are random, that carry this stack's `Project` and
+`Environment` tags. tests/test_github_roles.py checks that every resource the program registers is
 inside that scope, so a new resource type fails a test instead of the first CI deploy.
+
+The deploy role writes IAM roles, so it could give itself anything; it is held back by the stack's
+permissions boundary (pipeline/boundary.py): it may create a role, or write a role's policy, only
+when the role carries that boundary, and it may change neither the boundary nor the GitHub roles
+(which carry none). Those changes, like creating the key and the connection, are the
+administrator's `pulumi up`.
 """
 
 from __future__ import annotations
@@ -45,16 +52,30 @@ UNSCOPABLE_READS: Mapping[str, str] = {
     "sns:GetSubscriptionAttributes": _SNS,
 }
 UNSCOPABLE_WRITES: Mapping[str, str] = {
-    "kms:CreateKey": _KMS,
     "sns:SetSubscriptionAttributes": _SNS,
     "sns:Unsubscribe": _SNS,
 }
-# Only when the stack creates the source connection itself.
-CREATE_CONNECTION = "codestar-connections:CreateConnection"
-UNSCOPABLE_ACTIONS: Mapping[str, str] = {**UNSCOPABLE_READS, **UNSCOPABLE_WRITES, CREATE_CONNECTION: _CONNECTIONS}
+UNSCOPABLE_ACTIONS: Mapping[str, str] = {**UNSCOPABLE_READS, **UNSCOPABLE_WRITES}
+
+# Not granted at all: kms:CreateKey and codestar-connections:CreateConnection. Both would carry the
+# provider's default tags, and a tag given at creation is authorized as TagResource on every key
+# (connection) of the account: "the permission must cover all KMS keys in the account and Region"
+# (https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html; AWS's example for
+# connections grants TagResource with CreateConnection on "*":
+# https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-tag-based-access-control.html).
+# Only aws:RequestTag could narrow that, and it would let the role tag anyone's key or connection
+# into the reach of the statements below. The administrator's first `pulumi up` creates both.
+NOT_GRANTED_CREATES: Mapping[str, str] = {
+    "kms:CreateKey": _KMS,
+    "codestar-connections:CreateConnection": _CONNECTIONS,
+}
+
+# The tags that put a key or connection in this stack's reach; the provider puts them on everything.
+SCOPING_TAGS = ("Project", "Environment")
 
 # The services CodeBuild projects and the pipeline hand their roles to.
-_PASSED_TO_SERVICES = ["codebuild.amazonaws.com", "codepipeline.amazonaws.com"]
+_PIPELINE_SERVICE = "codepipeline.amazonaws.com"
+_PASSED_TO_SERVICES = ["codebuild.amazonaws.com", _PIPELINE_SERVICE]
 
 
 def deploy_subject(settings: Settings) -> str:
@@ -116,7 +137,24 @@ class Grant:
         return statement(f"{self.sid}ReadOnly", self.reads, self.resources, condition=self.condition)
 
 
-def stack_grants(settings: Settings, account: AwsAccount, key_arn: pulumi.Input[str]) -> list[Grant]:
+def tagged_by_this_stack(settings: Settings) -> dict[str, str]:
+    """`aws:ResourceTag` conditions that hold only for resources carrying this stack's scoping tags."""
+    tags = settings.default_tags()
+    return {f"aws:ResourceTag/{key}": tags[key] for key in SCOPING_TAGS}
+
+
+def retagging_within_the_stack(settings: Settings) -> Mapping[str, Mapping[str, Any]]:
+    """Tag and untag this stack's resources, but never the scoping tags themselves, so no resource
+    moves into or out of a stack's reach."""
+    return {
+        "StringEquals": tagged_by_this_stack(settings),
+        "ForAllValues:StringNotEquals": {"aws:TagKeys": list(SCOPING_TAGS)},
+    }
+
+
+def stack_grants(
+    settings: Settings, account: AwsAccount, key_arn: pulumi.Input[str], boundary_arn: pulumi.Input[str]
+) -> list[Grant]:
     """What managing this stack takes, resource by resource, scoped by the names the stack gives.
 
     STS's GetCallerIdentity, which the provider and `get_caller_identity` call, needs no permission.
@@ -126,10 +164,15 @@ def stack_grants(settings: Settings, account: AwsAccount, key_arn: pulumi.Input[
     prefix = settings.name_prefix
     named = f"{settings.project}/{settings.environment}"
     bucket = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
+    roles = account.arn("iam", f"role/{prefix}-*", regional=False)
+    keys = account.arn("kms", "key/*")
     grants = [
         Grant(
+            # Role actions the Service Authorization Reference lists without the iam:PermissionsBoundary
+            # key. None changes what a role may do; UpdateAssumeRolePolicy changes who may (README,
+            # security: residual risks), and is denied on the GitHub roles (deploy_denials).
             "StackRoles",
-            [account.arn("iam", f"role/{prefix}-*", regional=False)],
+            [roles],
             reads=(
                 "iam:GetRole",
                 "iam:GetRolePolicy",
@@ -138,11 +181,8 @@ def stack_grants(settings: Settings, account: AwsAccount, key_arn: pulumi.Input[
                 "iam:ListRoleTags",
             ),
             writes=(
-                "iam:CreateRole",
                 "iam:DeleteRole",
-                "iam:DeleteRolePolicy",
                 "iam:ListInstanceProfilesForRole",
-                "iam:PutRolePolicy",
                 "iam:TagRole",
                 "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
@@ -151,10 +191,28 @@ def stack_grants(settings: Settings, account: AwsAccount, key_arn: pulumi.Input[
             ),
         ),
         Grant(
+            # A role is created, and its permissions written, only with the boundary on it, so no
+            # role this job touches can do more than the boundary allows. These four are the role
+            # actions granted here that take iam:PermissionsBoundary, an ARN-typed key (hence
+            # ArnEquals); the stack attaches no managed policy, so AttachRolePolicy is not granted.
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+            "StackRolesWithinTheBoundary",
+            [roles],
+            writes=("iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"),
+            condition={"ArnEquals": {"iam:PermissionsBoundary": boundary_arn}},
+        ),
+        Grant(
             "PassStackRolesToPipelineServices",
-            [account.arn("iam", f"role/{prefix}-*", regional=False)],
+            [roles],
             writes=("iam:PassRole",),
             condition={"StringEquals": {"iam:PassedToService": _PASSED_TO_SERVICES}},
+        ),
+        Grant(
+            # Reading and tagging only: every change of its document is denied (deploy_denials).
+            "PermissionsBoundary",
+            [boundary_arn],
+            reads=("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"),
+            writes=("iam:TagPolicy", "iam:UntagPolicy"),
         ),
         Grant(
             "ArtifactBuckets",
@@ -195,28 +253,41 @@ def stack_grants(settings: Settings, account: AwsAccount, key_arn: pulumi.Input[
             writes=tuple(UNSCOPABLE_WRITES),
         ),
         Grant(
-            # Key ARNs are random ids, so no name can scope them; a tag condition would race the
-            # first deploy (KMS takes up to five minutes to honour a new key's tags).
+            # Key ARNs are random ids, so the key's tags scope them (the `key` resource type takes
+            # aws:ResourceTag). An alias operation is authorized on the alias and on the key it
+            # points to; the key's side is here. The key is created by the administrator's first
+            # `pulumi up` (NOT_GRANTED_CREATES), so KMS's few minutes before it honours a new key's
+            # tags never fall inside a CI run.
             "StackKeys",
-            [account.arn("kms", "key/*")],
+            [keys],
             reads=("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
             writes=(
                 "kms:CancelKeyDeletion",
+                "kms:CreateAlias",
+                "kms:DeleteAlias",
                 "kms:DisableKey",
                 "kms:DisableKeyRotation",
                 "kms:EnableKey",
                 "kms:EnableKeyRotation",
                 "kms:PutKeyPolicy",
                 "kms:ScheduleKeyDeletion",
-                "kms:TagResource",
-                "kms:UntagResource",
+                "kms:UpdateAlias",
                 "kms:UpdateKeyDescription",
             ),
+            condition={"StringEquals": tagged_by_this_stack(settings)},
         ),
         Grant(
-            # An alias operation is authorized on the alias and on the key it points to.
+            "TagStackKeys",
+            [keys],
+            writes=("kms:TagResource", "kms:UntagResource"),
+            condition=retagging_within_the_stack(settings),
+        ),
+        Grant(
+            # The alias's side of an alias operation, in its own statement as AWS documents it:
+            # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
+            # Aliases carry no tags, but a name.
             "StackKeyAlias",
-            [account.arn("kms", f"alias/{settings.project}-{settings.environment}"), account.arn("kms", "key/*")],
+            [account.arn("kms", f"alias/{settings.project}-{settings.environment}")],
             writes=("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
         ),
         Grant(
@@ -325,27 +396,37 @@ def _connection_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
         return []
     if source.connection_arn:
         service = source.connection_arn.split(":")[2]  # codestar-connections, or codeconnections for newer ARNs
-        connections: pulumi.Input[str] = source.connection_arn
-    else:
-        service = "codestar-connections"
-        # Connection ARNs are random ids too.
-        connections = account.arn(service, "connection/*")
-    passing = Grant(
-        "PassSourceConnectionToPipeline",
-        [connections],
-        writes=(f"{service}:PassConnection",),
-        condition={"StringEquals": {f"{service}:PassedToService": "codepipeline.amazonaws.com"}},
-    )
-    if source.connection_arn:
-        return [passing]
+        return [
+            Grant(
+                "PassSourceConnectionToPipeline",
+                [source.connection_arn],
+                writes=(f"{service}:PassConnection",),
+                condition={"StringEquals": {f"{service}:PassedToService": _PIPELINE_SERVICE}},
+            )
+        ]
+    # Connection ARNs are random ids too: the connection's tags scope them, as they do the keys.
+    service = "codestar-connections"
+    connections = account.arn(service, "connection/*")
+    stack_tags = tagged_by_this_stack(settings)
     return [
-        passing,
-        Grant("CreateSourceConnection", ["*"], writes=(CREATE_CONNECTION,)),
+        Grant(
+            "PassSourceConnectionToPipeline",
+            [connections],
+            writes=(f"{service}:PassConnection",),
+            condition={"StringEquals": {f"{service}:PassedToService": _PIPELINE_SERVICE, **stack_tags}},
+        ),
         Grant(
             "SourceConnections",
             [connections],
             reads=(f"{service}:GetConnection", f"{service}:ListTagsForResource"),
-            writes=(f"{service}:DeleteConnection", f"{service}:TagResource", f"{service}:UntagResource"),
+            writes=(f"{service}:DeleteConnection",),
+            condition={"StringEquals": stack_tags},
+        ),
+        Grant(
+            "TagSourceConnections",
+            [connections],
+            writes=(f"{service}:TagResource", f"{service}:UntagResource"),
+            condition=retagging_within_the_stack(settings),
         ),
     ]
 
@@ -388,6 +469,42 @@ def _state_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
     ]
 
 
+def deploy_denials(
+    account: AwsAccount, settings: Settings, *, github_roles: str, boundary_arn: pulumi.Input[str]
+) -> list[Statement]:
+    """What the deploy role may never do, whatever another policy allows: an explicit Deny wins.
+
+    Changing the boundary, taking it off a role, or changing the GitHub roles themselves (which
+    carry no boundary: the deploy role needs more than it allows) would undo the cap, so each is
+    left to the administrator's `pulumi up`.
+    """
+    return [
+        statement(
+            "KeepTheBoundaryOnStackRoles",
+            ["iam:DeleteRolePermissionsBoundary"],
+            [account.arn("iam", f"role/{settings.name_prefix}-*", regional=False)],
+            effect="Deny",
+        ),
+        statement(
+            "LeaveTheBoundaryToTheAdministrator",
+            ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            [boundary_arn],
+            effect="Deny",
+        ),
+        statement(
+            "LeaveTheGitHubRolesToTheAdministrator",
+            [
+                "iam:DeleteRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+            ],
+            [account.arn("iam", f"role/{github_roles}-*", regional=False)],
+            effect="Deny",
+        ),
+    ]
+
+
 class GitHubActionsAccess(pulumi.ComponentResource):
     """The OIDC provider (or the account's existing one), the deploy role and the preview role."""
 
@@ -402,6 +519,7 @@ class GitHubActionsAccess(pulumi.ComponentResource):
         settings: Settings,
         account: AwsAccount,
         key_arn: pulumi.Input[str],
+        permissions_boundary_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cicd:github:ActionsAccess", name, None, opts)
@@ -418,13 +536,14 @@ class GitHubActionsAccess(pulumi.ComponentResource):
             )
             self.oidc_provider_arn = provider.arn
 
-        grants = stack_grants(settings, account, key_arn)
+        grants = stack_grants(settings, account, key_arn, permissions_boundary_arn)
+        denials = deploy_denials(account, settings, github_roles=name, boundary_arn=permissions_boundary_arn)
         who = f"{settings.github.repository} for {settings.project} {settings.environment}"
         self.deploy_role = self._role(
             f"{name}-deploy",
             description=f"pulumi up from GitHub Actions of {who}",
             subject=deploy_subject(settings),
-            statements=[grant.deploy_statement() for grant in grants],
+            statements=[*(grant.deploy_statement() for grant in grants), *denials],
         )
         self.preview_role = self._role(
             f"{name}-preview",

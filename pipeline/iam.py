@@ -36,6 +36,26 @@ def statement(
     return body
 
 
+def merged_statements(statements: Sequence[Statement]) -> list[Statement]:
+    """One statement per Sid, with the resources of every statement of that Sid (each once).
+
+    Statements sharing a Sid must grant the same actions under the same condition; only their
+    resources may differ (the build step and the deploy step each write their own log group).
+    """
+    by_sid: dict[str, list[Statement]] = {}
+    for each in statements:
+        by_sid.setdefault(each["Sid"], []).append(each)
+    merged: list[Statement] = []
+    for sid, group in by_sid.items():
+        first = group[0]
+        differing = [other for other in group if {**other, "Resource": []} != {**first, "Resource": []}]
+        if differing:
+            raise ValueError(f"statements {sid} differ in more than their resources: {first} and {differing[0]}")
+        resources = pulumi.Output.all(*(resource for each in group for resource in each["Resource"]))
+        merged.append({**first, "Resource": resources.apply(lambda arns: list(dict.fromkeys(arns)))})
+    return merged
+
+
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     """A policy document as JSON, resolved once every ARN in it is known."""
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
@@ -66,6 +86,10 @@ class ServiceRole(pulumi.ComponentResource):
     `policy` is created as a child so callers can make their resources depend on it: a
     role whose permissions are not yet attached is the cause of CodeBuild's first-deploy
     "not authorized to perform sts:AssumeRole".
+
+    `permissions_boundary` (the stack's PermissionsBoundary) caps what the role can ever do,
+    whatever its inline policy says: the GitHub deploy role may write these policies, and may
+    create and change only roles that carry this boundary.
     """
 
     role: aws.iam.Role
@@ -78,6 +102,7 @@ class ServiceRole(pulumi.ComponentResource):
         service: str,
         account_id: pulumi.Input[str],
         statements: Sequence[Statement],
+        permissions_boundary: pulumi.Input[str],
         description: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -87,6 +112,7 @@ class ServiceRole(pulumi.ComponentResource):
             description=description,
             assume_role_policy=service_trust_policy(service, account_id),
             max_session_duration=3600,
+            permissions_boundary=permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.policy = aws.iam.RolePolicy(

@@ -15,6 +15,7 @@ from pipeline.provider import AwsAccount
 from pipeline.settings import Settings, load_settings
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000001"
+BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/cicd-dev-boundary"
 
 
 def settings_for(overrides: Mapping[str, Any] | None = None, stack: str = "dev") -> Settings:

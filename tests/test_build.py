@@ -10,7 +10,7 @@ from harness.capture import StackGraph
 from pipeline.build import BuildProject, build_steps, read_buildspec
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
-from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
+from tests.support import BOUNDARY_ARN, KEY_ARN, evaluate_component, policy, statements_by_sid
 
 BUCKET_ARN = "arn:aws:s3:::artifacts-bucket"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
@@ -26,6 +26,7 @@ def build_projects(settings: Settings, account: AwsAccount) -> None:
             account=account,
             artifact_bucket_arn=BUCKET_ARN,
             key_arn=KEY_ARN,
+            permissions_boundary=BOUNDARY_ARN,
             opts=account.component_options(),
         )
 

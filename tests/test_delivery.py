@@ -11,7 +11,7 @@ from pipeline.build import BuildProject, build_steps
 from pipeline.delivery import DeliveryPipeline
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
-from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
+from tests.support import BOUNDARY_ARN, KEY_ARN, evaluate_component, policy, statements_by_sid
 
 BUCKET, BUCKET_ARN = "artifacts-bucket", "arn:aws:s3:::artifacts-bucket"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
@@ -21,7 +21,8 @@ CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection
 def delivery(settings: Settings, account: AwsAccount) -> None:
     build, deploy = (
         BuildProject(f"p-{step.name}", settings=settings, step=step, account=account,
-                     artifact_bucket_arn=BUCKET_ARN, key_arn=KEY_ARN, opts=account.component_options())
+                     artifact_bucket_arn=BUCKET_ARN, key_arn=KEY_ARN, permissions_boundary=BOUNDARY_ARN,
+                     opts=account.component_options())
         for step in build_steps(settings)
     )  # fmt: skip
     DeliveryPipeline(
@@ -35,6 +36,7 @@ def delivery(settings: Settings, account: AwsAccount) -> None:
         deploy=deploy,
         topic_arn=TOPIC_ARN,
         connection_arn=CONNECTION_ARN if settings.source.type == "codestar" else None,
+        permissions_boundary=BOUNDARY_ARN,
         opts=account.component_options(),
     )
 

@@ -1,7 +1,9 @@
 """The GitHub Actions roles: who may assume them, and what they may do to which resources.
 
-The permission checks evaluate the resolved policy documents the way IAM matches Action and
-Resource (wildcards, case-insensitive actions); conditions are checked by their own tests.
+The permission checks evaluate the resolved policy documents the way IAM matches a request:
+Action and Resource (wildcards, case-insensitive actions), the conditions the program uses
+against the request's context (the boundary a role carries, the tags of a key, the service a
+role is passed to), and explicit Deny statements.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 import re
 import secrets
 from collections.abc import Callable
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import parliament
 import pulumi
@@ -22,11 +25,12 @@ from harness.fake_aws import ACCOUNT_ID
 from harness.stack_config import qualify
 from pipeline.github import (
     GITHUB_OIDC_AUDIENCE,
+    NOT_GRANTED_CREATES,
     UNSCOPABLE_ACTIONS,
     UNSCOPABLE_READS,
 )
 from pipeline.settings import GITHUB_OIDC_HOST
-from tests.security.policies import actions, as_list, resources
+from tests.security.policies import RequestContext, actions, allows, resources
 from tests.support import settings_for
 
 REPOSITORY = "my-org/my-service"
@@ -86,22 +90,6 @@ def permissions(graph: StackGraph, kind: str) -> Document:
     return document
 
 
-def _glob(pattern: str, value: str, *, ignore_case: bool) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
-
-
-def allows(document: Document, action: str, resource: str) -> bool:
-    """Whether an Allow statement matches `action` on `resource` and no Deny statement does."""
-    matching = [
-        statement
-        for statement in as_list(document["Statement"])
-        if any(_glob(pattern, action, ignore_case=True) for pattern in actions(statement))
-        and any(_glob(pattern, resource, ignore_case=False) for pattern in resources(statement))
-    ]
-    return bool(matching) and all(statement["Effect"] == "Allow" for statement in matching)
-
-
 def privilege(action: str) -> dict[str, Any]:
     """The Service Authorization Reference's entry for `action`, from parliament's offline copy."""
     prefix, name = action.split(":")
@@ -115,10 +103,24 @@ def expanded(pattern: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# What each resource type needs, and the ARN IAM authorizes it against.
+# What each resource type needs, the ARN IAM authorizes it against, and the request's context.
 
-Needs = list[tuple[str, str]]  # (action, resource ARN)
+
+NO_CONTEXT: RequestContext = MappingProxyType({})
+
+
+class Need(NamedTuple):
+    action: str
+    resource: str
+    context: RequestContext = NO_CONTEXT
+
+
+Needs = list[Need]
 NeedsFor = Callable[[RegisteredResource, StackGraph], Needs]
+
+PASSED_TO = "PassedToService"
+# A tag the stack's config adds (Pulumi.<stack>.yaml `tags`): changing it retags every resource.
+EXTRA_TAG = "Team"
 
 
 def _regional(service: str, resource: str) -> str:
@@ -134,7 +136,48 @@ def _bucket_arn(resource: RegisteredResource) -> str:
 
 
 def _bucket_setting(put: str, get: str) -> tuple[NeedsFor, NeedsFor]:
-    return (lambda r, g: [(put, _bucket_arn(r))], lambda r, g: [(get, _bucket_arn(r))])
+    return (lambda r, g: [Need(put, _bucket_arn(r))], lambda r, g: [Need(get, _bucket_arn(r))])
+
+
+def tags_of(resource: RegisteredResource, graph: StackGraph) -> dict[str, str]:
+    """`aws:ResourceTag/...` of a resource: its provider's default tags and its own."""
+    provider = graph.by_urn(resource.provider.rpartition("::")[0])
+    tags = {**json.loads(provider.inputs["defaultTags"])["tags"], **(resource.inputs.get("tags") or {})}
+    return {f"aws:ResourceTag/{key}": value for key, value in tags.items()}
+
+
+def retagged(resource: RegisteredResource, graph: StackGraph, *keys: str) -> dict[str, str | list[str]]:
+    """The context of TagResource/UntagResource on `resource` for the tag `keys`."""
+    return {**tags_of(resource, graph), "aws:TagKeys": list(keys)}
+
+
+def _role_named(graph: StackGraph, name: str) -> RegisteredResource:
+    return next(role for role in graph.of_type("aws:iam/role:Role") if role.outputs["name"] == name)
+
+
+def within_boundary(role: RegisteredResource) -> dict[str, str]:
+    return {"iam:PermissionsBoundary": role.inputs["permissionsBoundary"]}
+
+
+def _role_needs(role: RegisteredResource, _: StackGraph) -> Needs:
+    arn = role.outputs["arn"]
+    tagging = [Need("iam:TagRole", arn), Need("iam:UntagRole", arn)]
+    if not role.inputs.get("permissionsBoundary"):
+        return tagging  # a GitHub role: its trust and policy are the administrator's (administrator_only)
+    return [
+        *tagging,
+        Need("iam:CreateRole", arn, within_boundary(role)),
+        Need("iam:PutRolePermissionsBoundary", arn, within_boundary(role)),
+        Need("iam:UpdateAssumeRolePolicy", arn),
+        Need("iam:DeleteRole", arn),
+    ]
+
+
+def _role_policy_needs(policy: RegisteredResource, graph: StackGraph) -> Needs:
+    role = _role_named(graph, policy.inputs["role"])
+    if not role.inputs.get("permissionsBoundary"):
+        return []  # a GitHub role's policy: the administrator's
+    return [Need(a, role.outputs["arn"], within_boundary(role)) for a in ("iam:PutRolePolicy", "iam:DeleteRolePolicy")]
 
 
 def _secret_key(resource: RegisteredResource, graph: StackGraph) -> str:
@@ -144,59 +187,68 @@ def _secret_key(resource: RegisteredResource, graph: StackGraph) -> str:
     return str(secret.inputs["kmsKeyId"])
 
 
+def _key_of_alias(alias: RegisteredResource, graph: StackGraph) -> RegisteredResource:
+    return next(key for key in graph.of_type("aws:kms/key:Key") if key.outputs["keyId"] == alias.inputs["targetKeyId"])
+
+
 def _pipeline_passes(resource: RegisteredResource, graph: StackGraph) -> Needs:
-    passed = [("iam:PassRole", str(resource.inputs["roleArn"]))]
+    passed = [Need("iam:PassRole", str(resource.inputs["roleArn"]), {f"iam:{PASSED_TO}": "codepipeline.amazonaws.com"})]
+    created = {c.outputs["arn"]: c for c in graph.of_type("aws:codestarconnections/connection:Connection")}
     for stage in resource.inputs["stages"]:
         for action in stage["actions"]:
             if "ConnectionArn" in (action.get("configuration") or {}):
                 arn = action["configuration"]["ConnectionArn"]
-                passed.append((f"{arn.split(':')[2]}:PassConnection", arn))
+                service = arn.split(":")[2]
+                tags = tags_of(created[arn], graph) if arn in created else {}
+                context = {f"{service}:{PASSED_TO}": "codepipeline.amazonaws.com", **tags}
+                passed.append(Need(f"{service}:PassConnection", arn, context))
     return passed
 
 
-# type -> (what `pulumi up` does to it, what a preview with --refresh reads of it)
+def _with_tags(*names: str) -> NeedsFor:
+    """`names` on the resource itself, a key or connection the stack's tags bring into reach."""
+    return lambda r, g: [Need(a, r.outputs["arn"], tags_of(r, g)) for a in names]
+
+
+# type -> (what `pulumi up` from CI does to it, what a preview with --refresh reads of it). What only
+# the administrator's `pulumi up` may do (create the key, change the boundary, ...) is ADMINISTRATOR_ONLY.
 NEEDS: dict[str, tuple[NeedsFor, NeedsFor]] = {
-    "aws:iam/role:Role": (
-        lambda r, g: [
-            (a, r.outputs["arn"]) for a in ("iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole")
-        ],
-        lambda r, g: [("iam:GetRole", r.outputs["arn"])],
-    ),
+    "aws:iam/role:Role": (_role_needs, lambda r, g: [Need("iam:GetRole", r.outputs["arn"])]),
     "aws:iam/rolePolicy:RolePolicy": (
-        lambda r, g: [(a, _role_arn(r.inputs["role"])) for a in ("iam:PutRolePolicy", "iam:DeleteRolePolicy")],
-        lambda r, g: [("iam:GetRolePolicy", _role_arn(r.inputs["role"]))],
+        _role_policy_needs,
+        lambda r, g: [Need("iam:GetRolePolicy", _role_arn(r.inputs["role"]))],
+    ),
+    "aws:iam/policy:Policy": (
+        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("iam:TagPolicy", "iam:UntagPolicy")],
+        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("iam:GetPolicy", "iam:GetPolicyVersion")],
     ),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
         lambda r, g: [
-            (a, r.outputs["arn"]) for a in ("iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider")
+            Need(a, r.outputs["arn"]) for a in ("iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider")
         ],
-        lambda r, g: [("iam:GetOpenIDConnectProvider", r.outputs["arn"])],
+        lambda r, g: [Need("iam:GetOpenIDConnectProvider", r.outputs["arn"])],
     ),
     "aws:kms/key:Key": (
         lambda r, g: (
-            [("kms:CreateKey", "*")]
-            + [(a, r.outputs["arn"]) for a in ("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion")]
+            _with_tags("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion")(r, g)
+            + [Need(a, r.outputs["arn"], retagged(r, g, EXTRA_TAG)) for a in ("kms:TagResource", "kms:UntagResource")]
         ),
-        lambda r, g: [
-            (a, r.outputs["arn"]) for a in ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
-        ],
+        _with_tags("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"),
     ),
     "aws:kms/alias:Alias": (
-        lambda r, g: (
-            [
-                ("kms:CreateAlias", r.outputs["arn"]),
-                ("kms:DeleteAlias", r.outputs["arn"]),
-                ("kms:CreateAlias", _regional("kms", f"key/{r.inputs['targetKeyId']}")),
-            ]
-        ),
-        lambda r, g: [("kms:ListAliases", "*")],
+        lambda r, g: [
+            Need("kms:CreateAlias", r.outputs["arn"]),
+            Need("kms:DeleteAlias", r.outputs["arn"]),
+            Need("kms:CreateAlias", _key_of_alias(r, g).outputs["arn"], tags_of(_key_of_alias(r, g), g)),
+        ],
+        lambda r, g: [Need("kms:ListAliases", "*")],
     ),
     "aws:s3/bucket:Bucket": (
         lambda r, g: (
-            [(a, r.outputs["arn"]) for a in ("s3:CreateBucket", "s3:PutBucketTagging", "s3:DeleteBucket")]
-            + [(a, r.outputs["arn"] + "/some/artifact") for a in ("s3:DeleteObject", "s3:DeleteObjectVersion")]
+            [Need(a, r.outputs["arn"]) for a in ("s3:CreateBucket", "s3:PutBucketTagging", "s3:DeleteBucket")]
+            + [Need(a, r.outputs["arn"] + "/some/artifact") for a in ("s3:DeleteObject", "s3:DeleteObjectVersion")]
         ),
-        lambda r, g: [(a, r.outputs["arn"]) for a in ("s3:ListBucket", "s3:GetBucketTagging", "s3:GetBucketAcl")],
+        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("s3:ListBucket", "s3:GetBucketTagging", "s3:GetBucketAcl")],
     ),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
         "s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"
@@ -214,9 +266,9 @@ NEEDS: dict[str, tuple[NeedsFor, NeedsFor]] = {
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("s3:PutBucketPolicy", "s3:GetBucketPolicy"),
     "aws:cloudwatch/logGroup:LogGroup": (
         lambda r, g: (
-            [("logs:DescribeLogGroups", "*")]
+            [Need("logs:DescribeLogGroups", "*")]
             + [
-                (a, r.outputs["arn"] + suffix)
+                Need(a, r.outputs["arn"] + suffix)
                 for a in (
                     "logs:CreateLogGroup",
                     "logs:PutRetentionPolicy",
@@ -226,65 +278,76 @@ NEEDS: dict[str, tuple[NeedsFor, NeedsFor]] = {
                 for suffix in ("", ":*")
             ]
         ),
-        lambda r, g: [("logs:DescribeLogGroups", "*"), ("logs:ListTagsForResource", r.outputs["arn"])],
+        lambda r, g: [Need("logs:DescribeLogGroups", "*"), Need("logs:ListTagsForResource", r.outputs["arn"])],
     ),
     "aws:codebuild/project:Project": (
         lambda r, g: (
-            [(a, r.outputs["arn"]) for a in ("codebuild:CreateProject", "codebuild:UpdateProject")]
-            + [("codebuild:DeleteProject", r.outputs["arn"]), ("iam:PassRole", str(r.inputs["serviceRole"]))]
+            [Need(a, r.outputs["arn"]) for a in ("codebuild:CreateProject", "codebuild:UpdateProject")]
+            + [Need("codebuild:DeleteProject", r.outputs["arn"])]
+            + [Need("iam:PassRole", str(r.inputs["serviceRole"]), {f"iam:{PASSED_TO}": "codebuild.amazonaws.com"})]
         ),
-        lambda r, g: [("codebuild:BatchGetProjects", r.outputs["arn"])],
+        lambda r, g: [Need("codebuild:BatchGetProjects", r.outputs["arn"])],
     ),
     "aws:codepipeline/pipeline:Pipeline": (
         lambda r, g: (
-            [(a, r.outputs["arn"]) for a in ("codepipeline:CreatePipeline", "codepipeline:UpdatePipeline")]
-            + [("codepipeline:DeletePipeline", r.outputs["arn"])]
+            [Need(a, r.outputs["arn"]) for a in ("codepipeline:CreatePipeline", "codepipeline:UpdatePipeline")]
+            + [Need("codepipeline:DeletePipeline", r.outputs["arn"])]
             + _pipeline_passes(r, g)
         ),
-        lambda r, g: [(a, r.outputs["arn"]) for a in ("codepipeline:GetPipeline", "codepipeline:ListTagsForResource")],
+        lambda r, g: [
+            Need(a, r.outputs["arn"]) for a in ("codepipeline:GetPipeline", "codepipeline:ListTagsForResource")
+        ],
     ),
     "aws:codestarconnections/connection:Connection": (
-        lambda r, g: (
-            [("codestar-connections:CreateConnection", "*")]
-            + [
-                (a, r.outputs["arn"])
-                for a in ("codestar-connections:TagResource", "codestar-connections:DeleteConnection")
-            ]
-        ),
-        lambda r, g: [("codestar-connections:GetConnection", r.outputs["arn"])],
+        lambda r, g: [
+            *_with_tags("codestar-connections:DeleteConnection")(r, g),
+            Need("codestar-connections:TagResource", r.outputs["arn"], retagged(r, g, EXTRA_TAG)),
+        ],
+        _with_tags("codestar-connections:GetConnection"),
     ),
     "aws:sns/topic:Topic": (
-        lambda r, g: [(a, r.outputs["arn"]) for a in ("sns:CreateTopic", "sns:SetTopicAttributes", "sns:DeleteTopic")],
-        lambda r, g: [("sns:GetTopicAttributes", r.outputs["arn"])],
+        lambda r, g: [
+            Need(a, r.outputs["arn"]) for a in ("sns:CreateTopic", "sns:SetTopicAttributes", "sns:DeleteTopic")
+        ],
+        lambda r, g: [Need("sns:GetTopicAttributes", r.outputs["arn"])],
     ),
     "aws:sns/topicSubscription:TopicSubscription": (
-        lambda r, g: [("sns:Subscribe", r.inputs["topic"]), ("sns:Unsubscribe", "*")],
-        lambda r, g: [("sns:GetSubscriptionAttributes", "*"), ("sns:ListSubscriptionsByTopic", r.inputs["topic"])],
+        lambda r, g: [Need("sns:Subscribe", r.inputs["topic"]), Need("sns:Unsubscribe", "*")],
+        lambda r, g: [
+            Need("sns:GetSubscriptionAttributes", "*"),
+            Need("sns:ListSubscriptionsByTopic", r.inputs["topic"]),
+        ],
     ),
     "aws:sns/topicPolicy:TopicPolicy": (
-        lambda r, g: [("sns:SetTopicAttributes", r.inputs["arn"])],
-        lambda r, g: [("sns:GetTopicAttributes", r.inputs["arn"])],
+        lambda r, g: [Need("sns:SetTopicAttributes", r.inputs["arn"])],
+        lambda r, g: [Need("sns:GetTopicAttributes", r.inputs["arn"])],
     ),
     "aws:cloudwatch/eventRule:EventRule": (
-        lambda r, g: [(a, r.outputs["arn"]) for a in ("events:PutRule", "events:TagResource", "events:DeleteRule")],
-        lambda r, g: [("events:DescribeRule", r.outputs["arn"])],
+        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("events:PutRule", "events:TagResource", "events:DeleteRule")],
+        lambda r, g: [Need("events:DescribeRule", r.outputs["arn"])],
     ),
     "aws:cloudwatch/eventTarget:EventTarget": (
         lambda r, g: [
-            (a, _regional("events", f"rule/{r.inputs['rule']}")) for a in ("events:PutTargets", "events:RemoveTargets")
+            Need(a, _regional("events", f"rule/{r.inputs['rule']}"))
+            for a in ("events:PutTargets", "events:RemoveTargets")
         ],
-        lambda r, g: [("events:ListTargetsByRule", _regional("events", f"rule/{r.inputs['rule']}"))],
+        lambda r, g: [Need("events:ListTargetsByRule", _regional("events", f"rule/{r.inputs['rule']}"))],
     ),
     "aws:secretsmanager/secret:Secret": (
-        lambda r, g: [(a, r.outputs["arn"]) for a in ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret")],
-        lambda r, g: [("secretsmanager:DescribeSecret", r.outputs["arn"])],
+        lambda r, g: [
+            Need(a, r.outputs["arn"]) for a in ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret")
+        ],
+        lambda r, g: [Need("secretsmanager:DescribeSecret", r.outputs["arn"])],
     ),
     "aws:secretsmanager/secretVersion:SecretVersion": (
         lambda r, g: (
-            [(a, r.inputs["secretId"]) for a in ("secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue")]
-            + [(a, _secret_key(r, g)) for a in ("kms:GenerateDataKey", "kms:Decrypt")]
+            [Need(a, r.inputs["secretId"]) for a in ("secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue")]
+            + [
+                Need(a, _secret_key(r, g), {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"})
+                for a in ("kms:GenerateDataKey", "kms:Decrypt")
+            ]
         ),
-        lambda r, g: [("secretsmanager:ListSecretVersionIds", r.inputs["secretId"])],
+        lambda r, g: [Need("secretsmanager:ListSecretVersionIds", r.inputs["secretId"])],
     ),
 }
 
@@ -296,10 +359,81 @@ def unmet(document: Document, graph: StackGraph, needs: int) -> list[str]:
         if resource.type not in NEEDS:
             missing.append(f"{resource.type} {resource.name}: no entry in NEEDS; extend it and pipeline/github.py")
             continue
-        for action, arn in NEEDS[resource.type][needs](resource, graph):
-            if not allows(document, action, arn):
-                missing.append(f"{resource.type} {resource.name}: {action} on {arn}")
+        for need in NEEDS[resource.type][needs](resource, graph):
+            if not allows(document, *need):
+                missing.append(f"{resource.type} {resource.name}: {need.action} on {need.resource} {need.context}")
     return missing
+
+
+ADMINISTRATOR_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def administrator_only(graph: StackGraph, stack: str) -> dict[str, Need]:
+    """What CI's deploy role must never be able to do; each is the administrator's `pulumi up` (README, CI)."""
+    roles = graph.of_type("aws:iam/role:Role")
+    service_role = next(role for role in roles if role.inputs.get("permissionsBoundary"))
+    service_arn = service_role.outputs["arn"]
+    boundary = graph.one("aws:iam/policy:Policy").outputs["arn"]
+    key = graph.one("aws:kms/key:Key")
+    stack_tags = tags_of(key, graph)
+    requested = {name.replace("ResourceTag", "RequestTag"): value for name, value in stack_tags.items()}
+    new_role = _role_arn(f"cicd-{stack}-new-role")
+    forbidden = {
+        "create a role without the boundary": Need("iam:CreateRole", new_role),
+        "create a role with another boundary": Need(
+            "iam:CreateRole", new_role, {"iam:PermissionsBoundary": ADMINISTRATOR_POLICY}
+        ),
+        "swap a role's boundary": Need(
+            "iam:PutRolePermissionsBoundary", service_arn, {"iam:PermissionsBoundary": ADMINISTRATOR_POLICY}
+        ),
+        "lift a role's boundary": Need("iam:DeleteRolePermissionsBoundary", service_arn, within_boundary(service_role)),
+        "attach a managed policy": Need(
+            "iam:AttachRolePolicy",
+            service_arn,
+            {**within_boundary(service_role), "iam:PolicyARN": ADMINISTRATOR_POLICY},
+        ),
+        "create a policy": Need("iam:CreatePolicy", f"arn:aws:iam::{ACCOUNT_ID}:policy/cicd-{stack}-new-policy"),
+        "create a key": Need("kms:CreateKey", "*", requested),
+        # Tagging at creation is authorized on every key; the same request on someone else's key
+        # would bring it into the deploy role's reach.
+        "tag a key into the stack": Need(
+            "kms:TagResource",
+            _regional("kms", "key/someone-elses"),
+            {**requested, "aws:TagKeys": ["Project", "Environment"]},
+        ),
+        "retag the stack's key out of its environment": Need(
+            "kms:TagResource", key.outputs["arn"], retagged(key, graph, "Environment")
+        ),
+        "drop the stack's key from its project": Need(
+            "kms:UntagResource", key.outputs["arn"], retagged(key, graph, "Project")
+        ),
+        "change another environment's key": Need(
+            "kms:PutKeyPolicy",
+            _regional("kms", "key/staging"),
+            {**stack_tags, "aws:ResourceTag/Environment": "staging"},
+        ),
+        "change an untagged key": Need("kms:ScheduleKeyDeletion", _regional("kms", "key/untagged")),
+        "create a connection": Need("codestar-connections:CreateConnection", "*", requested),
+        "delete someone else's connection": Need(
+            "codestar-connections:DeleteConnection", _regional("codestar-connections", "connection/someone-elses")
+        ),
+    }
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+    ):
+        forbidden[f"{action} on the boundary"] = Need(action, boundary)
+    for role in roles:
+        if not role.inputs.get("permissionsBoundary"):
+            name, arn, capped = role.name, role.outputs["arn"], {"iam:PermissionsBoundary": boundary}
+            forbidden[f"rewrite {name}'s policy"] = Need("iam:PutRolePolicy", arn)
+            forbidden[f"rewrite {name}'s policy once it carries the boundary"] = Need("iam:PutRolePolicy", arn, capped)
+            forbidden[f"put the boundary on {name}"] = Need("iam:PutRolePermissionsBoundary", arn, capped)
+            forbidden[f"change whom {name} trusts"] = Need("iam:UpdateAssumeRolePolicy", arn)
+            forbidden[f"delete {name}'s policy"] = Need("iam:DeleteRolePolicy", arn, capped)
+    return forbidden
 
 
 STACKS = ["dev", "prod"]
@@ -400,6 +534,26 @@ def test_the_preview_role_can_read_every_resource_the_stack_registers(variant: s
     assert unmet(permissions(graph, "preview"), graph, needs=1) == []
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deploy_role_cannot_do_what_is_left_to_the_administrator(stack: str) -> None:
+    graph = every_option(stack)
+    deploy = permissions(graph, "deploy")
+    forbidden = administrator_only(graph, stack)
+    assert [name for name, need in forbidden.items() if allows(deploy, *need)] == []
+    # Not vacuous: each forbidden change has a permitted twin, within the stack's own reach.
+    key, role = graph.one("aws:kms/key:Key"), graph.one("aws:iam/role:Role", "-build-role")
+    assert allows(deploy, "kms:TagResource", key.outputs["arn"], retagged(key, graph, EXTRA_TAG))
+    assert allows(deploy, "iam:PutRolePolicy", role.outputs["arn"], within_boundary(role))
+
+
+def test_what_is_not_granted_is_not_granted_for_a_documented_reason() -> None:
+    granted = {a for s in permissions(every_option("dev"), "deploy")["Statement"] for a in actions(s)}
+    for action, page in NOT_GRANTED_CREATES.items():
+        assert action not in granted
+        assert page.startswith("https://docs.aws.amazon.com/service-authorization/latest/reference/list_")
+    assert {need.action for need in administrator_only(every_option("dev"), "dev").values()} >= set(NOT_GRANTED_CREATES)
+
+
 def test_every_resource_type_in_needs_is_still_registered() -> None:
     """An entry no stack registers any more is dead weight that hides a renamed type."""
     registered = {r.type for stack in STACKS for r in every_option(stack).custom()}
@@ -408,9 +562,12 @@ def test_every_resource_type_in_needs_is_still_registered() -> None:
 
 def test_connection_grants_follow_the_source_config() -> None:
     given = permissions(variant_graph("dev-existing-connection"), "deploy")
-    assert allows(given, "codeconnections:PassConnection", EXISTING_CONNECTION)
+    to_pipeline = {f"codeconnections:{PASSED_TO}": "codepipeline.amazonaws.com"}
+    assert allows(given, "codeconnections:PassConnection", EXISTING_CONNECTION, to_pipeline)
+    assert not allows(given, "codeconnections:PassConnection", EXISTING_CONNECTION, {})
     other = _regional("codestar-connections", "connection/0a1b2c3d-0000-0000-0000-0a1b2c3d4e5f")
-    assert not allows(given, "codestar-connections:PassConnection", other)
+    to_pipeline = {f"codestar-connections:{PASSED_TO}": "codepipeline.amazonaws.com"}
+    assert not allows(given, "codestar-connections:PassConnection", other, to_pipeline)
     assert not allows(given, "codestar-connections:CreateConnection", "*")
     without_connection = permissions(variant_graph("prod-s3-source"), "deploy")
     assert [a for s in without_connection["Statement"] for a in actions(s) if "connection" in a.lower()] == []
@@ -439,12 +596,12 @@ def test_a_pull_request_reads_neither_secrets_nor_artifacts(stack: str) -> None:
 def test_a_stacks_roles_cannot_touch_another_stacks_named_resources() -> None:
     dev_deploy = permissions(github_graph("dev"), "deploy")
     prod = github_graph("prod")
-    # Keys and connections are named by random ids, so those two are scoped to the account only.
+    # Keys and connections, named by random ids, are told apart by their Environment tag.
     reached = [
-        f"{resource.name}: {action} on {arn}"
+        f"{resource.name}: {need.action} on {need.resource}"
         for resource in prod.custom()
-        for action, arn in NEEDS[resource.type][0](resource, prod)
-        if arn != "*" and ":key/" not in arn and ":connection/" not in arn and allows(dev_deploy, action, arn)
+        for need in NEEDS[resource.type][0](resource, prod)
+        if need.resource != "*" and allows(dev_deploy, *need)
     ]
     # The one exception is the account's single OIDC provider, which whichever stack created it owns.
     assert reached == [
@@ -471,8 +628,13 @@ def test_roles_and_connections_are_passed_only_to_the_pipeline_services() -> Non
     assert passing["iam:PassRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["codebuild.amazonaws.com", "codepipeline.amazonaws.com"]}
     }
+    # The stack's own connection, told from others by its tags.
     assert passing["codestar-connections:PassConnection"]["Condition"] == {
-        "StringEquals": {"codestar-connections:PassedToService": "codepipeline.amazonaws.com"}
+        "StringEquals": {
+            "codestar-connections:PassedToService": "codepipeline.amazonaws.com",
+            "aws:ResourceTag/Project": "cicd-pipeline",
+            "aws:ResourceTag/Environment": "dev",
+        }
     }
     assert all(len(actions(s)) == 1 for s in passing.values())
 

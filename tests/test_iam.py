@@ -8,8 +8,8 @@ import pulumi
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.iam import ServiceRole, policy_document, service_trust_policy, statement
-from tests.support import evaluate_component, policy
+from pipeline.iam import ServiceRole, merged_statements, policy_document, service_trust_policy, statement
+from tests.support import BOUNDARY_ARN, evaluate_component, policy
 
 
 @pulumi.runtime.test
@@ -31,6 +31,38 @@ def test_policy_document_resolves_outputs_into_plain_json() -> pulumi.Output[Non
         }
 
     return document.apply(check, run_with_unknowns=True)
+
+
+@pulumi.runtime.test
+def test_merged_statements_keep_one_statement_per_sid_with_each_resource_once() -> pulumi.Output[None]:
+    build_logs = pulumi.Output.from_input("arn:aws:logs:eu-west-1:123456789012:log-group:/build")
+    merged = merged_statements(
+        [
+            statement("WriteOwnLogs", ["logs:PutLogEvents"], [build_logs]),
+            statement("UseKey", ["kms:Decrypt"], ["arn:aws:kms:eu-west-1:123456789012:key/k"]),
+            statement("WriteOwnLogs", ["logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/deploy"]),
+            statement("WriteOwnLogs", ["logs:PutLogEvents"], [build_logs]),
+        ]
+    )
+
+    def check(text: str) -> None:
+        assert [(s["Sid"], s["Resource"]) for s in json.loads(text)["Statement"]] == [
+            (
+                "WriteOwnLogs",
+                [
+                    "arn:aws:logs:eu-west-1:123456789012:log-group:/build",
+                    "arn:aws:logs:eu-west-1:123456789012:log-group:/deploy",
+                ],
+            ),
+            ("UseKey", ["arn:aws:kms:eu-west-1:123456789012:key/k"]),
+        ]
+
+    return policy_document(merged).apply(check, run_with_unknowns=True)
+
+
+def test_merged_statements_refuse_one_sid_with_different_actions() -> None:
+    with pytest.raises(ValueError, match="statements Read differ in more than their resources"):
+        merged_statements([statement("Read", ["s3:GetObject"], ["a"]), statement("Read", ["s3:PutObject"], ["b"])])
 
 
 @pulumi.runtime.test
@@ -58,6 +90,7 @@ def service_role() -> StackGraph:
             service="codepipeline.amazonaws.com",
             account_id=account.account_id,
             statements=[statement("Read", ["s3:GetObject"], ["arn:aws:s3:::b/*"])],
+            permissions_boundary=BOUNDARY_ARN,
             description="test role",
             opts=account.component_options(),
         )
@@ -73,3 +106,7 @@ def test_service_role_attaches_its_policy_to_its_role(service_role: StackGraph) 
 
 def test_service_role_sessions_last_at_most_an_hour(service_role: StackGraph) -> None:
     assert service_role.one("aws:iam/role:Role").inputs["maxSessionDuration"] == 3600
+
+
+def test_service_role_carries_the_permissions_boundary(service_role: StackGraph) -> None:
+    assert service_role.one("aws:iam/role:Role").inputs["permissionsBoundary"] == BOUNDARY_ARN

@@ -20,6 +20,7 @@ EXPECTED_EXPORTS = {
     "failureRuleArn",
     "buildProjectNames",
     "kmsKeyArn",
+    "permissionsBoundaryArn",
 }
 
 
@@ -43,6 +44,7 @@ def test_dev_stack_resources() -> None:
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:iam/role:Role": 3,
         "aws:iam/rolePolicy:RolePolicy": 3,
+        "aws:iam/policy:Policy": 1,
         "aws:codebuild/project:Project": 2,
         "aws:codepipeline/pipeline:Pipeline": 1,
         "aws:sns/topic:Topic": 1,
@@ -120,6 +122,7 @@ def test_exports_are_resolved_values(stack_graph: StackGraph) -> None:
     assert exports["artifactBucket"] == stack_graph.one("aws:s3/bucket:Bucket").outputs["bucket"]
     assert exports["alertTopicArn"] == stack_graph.one("aws:sns/topic:Topic").outputs["arn"]
     assert exports["failureRuleArn"] == stack_graph.one("aws:cloudwatch/eventRule:EventRule").outputs["arn"]
+    assert exports["permissionsBoundaryArn"] == stack_graph.one("aws:iam/policy:Policy").outputs["arn"]
     assert sorted(exports["buildProjectNames"]) == sorted(
         project.outputs["name"] for project in stack_graph.of_type("aws:codebuild/project:Project")
     )

@@ -81,6 +81,11 @@ def trust_a_second_service(deployment: Deployment, _: pytest.MonkeyPatch) -> Non
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
 
 
+def lift_the_boundary(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    role = deployment.graph.one("aws:iam/role:Role", "build").id
+    deployment.client("iam").delete_role_permissions_boundary(RoleName=role)
+
+
 def delete_build_logs(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
     deployment.client("logs").delete_log_group(
         logGroupName=deployment.graph.one("aws:cloudwatch/logGroup:LogGroup", "build").id
@@ -143,6 +148,7 @@ DRIFTS: dict[str, tuple[Breakage, str]] = {
     "bucket-tls-only": (allow_plain_http, "does not deny s3:ListBucket without TLS"),
     "bucket-lifecycle": (keep_old_versions, "old versions expire after None"),
     "roles": (trust_a_second_service, "not exactly {'Service': 'codebuild.amazonaws.com'}"),
+    "boundary": (lift_the_boundary, "carries the permissions boundary none, not arn:aws:iam::"),
     "projects": (delete_build_logs, "which does not exist"),
     "pipeline": (swap_build_and_deploy, "the CodeBuild actions run"),
     "failure-rule": (add_a_second_target, "not only the alert topic"),

@@ -135,11 +135,11 @@ def test_the_command_prints_one_line_per_resource_then_outputs_checks_and_stock(
     created = [line for line in lines if line.startswith("  + ")]
     deleted = [line for line in lines if line.startswith("  - ")]
     assert code == 0, printed
-    assert len(created) == len(deleted) == 27
+    assert len(created) == len(deleted) == 28
     assert all(re.search(r"\s\d+\.\d ms", line) for line in created + deleted)
     assert "  + aws:codepipeline:Pipeline" in printed
     assert re.search(r"^  pipelineName\s+cicd-dev-pipeline-\w{7}$", printed, re.MULTILINE)
-    assert "14 ok, 0 failed, 0 skipped" in printed
+    assert "15 ok, 0 failed, 0 skipped" in printed
     assert "Nothing is left." in printed
     assert lines.index(created[-1]) < lines.index("Outputs") < lines.index(deleted[0])
 

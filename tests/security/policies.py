@@ -8,9 +8,12 @@ registers a policy this table does not know, so no document escapes the checks.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import parliament
 
 from harness.capture import RegisteredResource, StackGraph
 
@@ -152,3 +155,67 @@ def roles_holding(graph: StackGraph, policy: PolicyDocument) -> set[str]:
         role.id for role in graph.of_type("aws:iam/role:Role") if arn in role.inputs.get("managedPolicyArns", [])
     }
     return {str(role) for role in attached}
+
+
+BOUNDARY_KEY = "iam:PermissionsBoundary"
+
+
+def takes_the_boundary_condition(action: str) -> bool:
+    """Whether the Service Authorization Reference (parliament's offline copy) lists iam:PermissionsBoundary
+    among the condition keys of `action` (or of any action the pattern covers)."""
+    iam = next(service for service in parliament.iam_definition if service["prefix"] == "iam")
+    return any(
+        BOUNDARY_KEY in resource_type["condition_keys"]
+        for expanded in parliament.expand_action(action)
+        if expanded["service"] == "iam"
+        for privilege in iam["privileges"]
+        if privilege["privilege"] == expanded["action"]
+        for resource_type in privilege["resource_types"]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluating a policy document the way IAM matches a request against it.
+
+# Condition keys and their values in a request, e.g. {"iam:PassedToService": "codebuild.amazonaws.com"}
+# or {"aws:TagKeys": ["Team"]}; a key the request does not carry is simply absent.
+RequestContext = Mapping[str, str | Sequence[str]]
+
+
+def _glob(pattern: str, value: str, *, ignore_case: bool) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def condition_holds(condition: Mapping[str, Mapping[str, Any]] | None, context: RequestContext) -> bool:
+    """IAM's reading of the condition operators the program uses; another operator is an error, not a guess.
+
+    StringEquals fails on an absent key; ForAllValues holds for an absent (empty) key, as in IAM:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    """
+    for operator, entries in (condition or {}).items():
+        for key, expected in entries.items():
+            wanted = set(as_list(expected))
+            if operator in ("StringEquals", "ArnEquals"):
+                value = context.get(key)
+                # ArnEquals matches like ArnLike; the program gives it whole ARNs, never patterns.
+                if not isinstance(value, str) or value not in wanted:
+                    return False
+            elif operator == "ForAllValues:StringNotEquals":
+                if wanted & set(as_list(context.get(key, []))):
+                    return False
+            else:
+                raise NotImplementedError(f"no evaluator for the condition operator {operator}; add one here")
+    return True
+
+
+def allows(document: dict[str, Any], action: str, resource: str, context: RequestContext | None = None) -> bool:
+    """Whether an Allow statement matches `action` on `resource` in `context`, and no Deny statement does."""
+    matching = [
+        statement
+        for statement in as_list(document["Statement"])
+        if any(_glob(pattern, action, ignore_case=True) for pattern in actions(statement))
+        and any(_glob(pattern, resource, ignore_case=False) for pattern in resources(statement))
+        and condition_holds(statement.get("Condition"), context or {})
+    ]
+    return bool(matching) and all(statement["Effect"] == "Allow" for statement in matching)
