@@ -13,8 +13,8 @@ from pipeline.encryption import PipelineKey
 from pipeline.github import GitHubActionsAccess
 from pipeline.notifications import AlertTopic, FailureAlert
 from pipeline.provider import AwsAccount
-from pipeline.secret_store import StoredSecret
-from pipeline.settings import PULUMI_TOKEN_VARIABLE, load_settings
+from pipeline.secret_store import stored_build_secrets
+from pipeline.settings import load_settings
 from pipeline.source import SourceConnection
 
 settings = load_settings()
@@ -32,15 +32,8 @@ connection = (
     else None
 )
 
-stored_secrets: dict[str, pulumi.Output[str]] = {}
-if settings.pulumi_access_token is not None:
-    stored_secrets[PULUMI_TOKEN_VARIABLE] = StoredSecret(
-        f"{prefix}-pulumi-access-token",
-        value=settings.pulumi_access_token,
-        key_arn=key.arn,
-        description=f"Pulumi access token for the {settings.project} {settings.environment} builds",
-        opts=on_account,
-    ).arn
+connection_arn = connection.arn if connection else None
+stored_secrets = stored_build_secrets(f"{prefix}-pulumi-access-token", settings, key_arn=key.arn, opts=on_account)
 
 boundary = PermissionsBoundary(
     f"{prefix}-boundary",
@@ -49,12 +42,11 @@ boundary = PermissionsBoundary(
     artifact_bucket_arn=artifacts.arn,
     key_arn=key.arn,
     topic_arn=alerts_topic.arn,
-    connection_arn=connection.arn if connection else None,
+    connection_arn=connection_arn,
     stored_secrets=stored_secrets,
     opts=on_account,
 )
 
-build_step, deploy_step = build_steps(settings)
 build, deploy = (
     BuildProject(
         f"{prefix}-{step.name}",
@@ -67,7 +59,7 @@ build, deploy = (
         stored_secrets=stored_secrets,
         opts=on_account,
     )
-    for step in (build_step, deploy_step)
+    for step in build_steps(settings)
 )
 
 delivery = DeliveryPipeline(
@@ -80,7 +72,7 @@ delivery = DeliveryPipeline(
     build=build,
     deploy=deploy,
     topic_arn=alerts_topic.arn,
-    connection_arn=connection.arn if connection else None,
+    connection_arn=connection_arn,
     permissions_boundary=boundary.arn,
     opts=on_account,
 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from pipeline.settings import PULUMI_TOKEN_VARIABLE, Settings
+
 
 class StoredSecret(pulumi.ComponentResource):
     """One secret value in Secrets Manager, encrypted with the pipeline's customer-managed key."""
@@ -33,3 +35,22 @@ class StoredSecret(pulumi.ComponentResource):
         )
         self.arn = self.secret.arn
         self.register_outputs({"arn": self.secret.arn})
+
+
+def stored_build_secrets(
+    name: str, settings: Settings, key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+) -> dict[str, pulumi.Output[str]]:
+    """The secrets this stack keeps for the builds, as build variable name -> secret ARN.
+
+    Today that is the Pulumi access token, when one is configured (as a secret).
+    """
+    if settings.pulumi_access_token is None:
+        return {}
+    token = StoredSecret(
+        name,
+        value=settings.pulumi_access_token,
+        key_arn=key_arn,
+        description=f"Pulumi access token for the {settings.project} {settings.environment} builds",
+        opts=opts,
+    )
+    return {PULUMI_TOKEN_VARIABLE: token.arn}
