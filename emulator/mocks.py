@@ -24,7 +24,7 @@ from emulator.errors import EmulatorError
 from emulator.inputs import Fields
 from emulator.resources import TRANSLATORS, Request, Target
 from harness.capture import PROVIDER_PREFIX, StackGraph
-from harness.fake_aws import _uuid
+from harness.fake_aws import stable_uuid
 
 # Provider inputs that only steer the real provider's own start-up checks; nothing to emulate.
 PROVIDER_START_UP_SWITCHES = frozenset({"skipCredentialsValidation", "skipRegionValidation"})
@@ -95,7 +95,7 @@ class MotoMocks(Mocks):
         for switch in PROVIDER_START_UP_SWITCHES:
             fields.get(switch)
         _refuse_unread(fields)
-        provider_id = _uuid(args.name)
+        provider_id = stable_uuid(args.name)
         self._targets[provider_id] = self._target(region, tags)
         return provider_id, dict(args.inputs)
 

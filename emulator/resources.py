@@ -19,7 +19,7 @@ from emulator.errors import EmulatorError
 from emulator.inputs import Fields
 from emulator.validation import validate
 from harness.capture import RegisteredResource
-from harness.fake_aws import _digest, _uuid
+from harness.fake_aws import autoname, stable_uuid
 
 Created = tuple[str, dict[str, Any]]
 Apply = Callable[[], Created]
@@ -33,11 +33,6 @@ SNS_DEFAULT_ACTIONS = [
     "SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
     "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish",
 ]  # fmt: skip
-
-
-def autoname(logical_name: str) -> str:
-    """The physical name pulumi-aws would generate for `logical_name` (here without randomness)."""
-    return f"{logical_name}-{_digest(logical_name)}"
 
 
 @dataclass(frozen=True)
@@ -612,7 +607,7 @@ def plan_connection(request: Request) -> Apply:
     def apply() -> Created:
         # Nothing to call: check the request AWS would get, and hand out a made-up ARN.
         target.check("codestar-connections", "CreateConnection", params)
-        arn = target.arn("codestar-connections", f"connection/{_uuid(request.logical_name)}")
+        arn = target.arn("codestar-connections", f"connection/{stable_uuid(request.logical_name)}")
         return arn, {
             "arn": arn,
             "name": name,

@@ -16,12 +16,17 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 ACCOUNT_ID = "123456789012"
 
 
-def _digest(text: str, length: int = 7) -> str:
+def digest(text: str, length: int = 7) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _uuid(text: str) -> str:
+def stable_uuid(text: str) -> str:
     return str(uuid.UUID(hashlib.sha256(text.encode()).hexdigest()[:32]))
+
+
+def autoname(logical_name: str) -> str:
+    """The physical name pulumi-aws would generate for `logical_name`, without the randomness."""
+    return f"{logical_name}-{digest(logical_name)}"
 
 
 class FakeAws(Mocks):
@@ -35,16 +40,16 @@ class FakeAws(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         token = args.typ
-        auto_name = f"{args.name}-{_digest(args.name)}"
+        auto_name = autoname(args.name)
         name = inputs.get("name") or auto_name
         out: dict[str, Any] = {**inputs, "tagsAll": inputs.get("tags", {})}
 
         if not args.custom:  # a ComponentResource: nothing to create
             return "", {}
         if token == "pulumi:providers:aws":
-            return _uuid(args.name), inputs
+            return stable_uuid(args.name), inputs
         if token == "aws:kms/key:Key":
-            key_id = _uuid(args.name)
+            key_id = stable_uuid(args.name)
             return key_id, {**out, "keyId": key_id, "arn": self._arn("kms", f"key/{key_id}")}
         if token == "aws:kms/alias:Alias":
             return name, {**out, "name": name, "arn": self._arn("kms", name), "targetKeyArn": ""}
@@ -64,11 +69,11 @@ class FakeAws(Mocks):
                 **out,
                 "name": name,
                 "arn": self._arn("iam", f"role/{name}", regional=False),
-                "uniqueId": "AROA" + _digest(name, 17).upper(),
+                "uniqueId": "AROA" + digest(name, 17).upper(),
             }
         if token == "aws:iam/policy:Policy":
             arn = self._arn("iam", f"policy{inputs.get('path') or '/'}{name}", regional=False)
-            return arn, {**out, "name": name, "arn": arn, "policyId": "ANPA" + _digest(name, 17).upper()}
+            return arn, {**out, "name": name, "arn": arn, "policyId": "ANPA" + digest(name, 17).upper()}
         if token == "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs['role']}:{name}", {**out, "name": name}
         if token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -83,7 +88,7 @@ class FakeAws(Mocks):
         if token == "aws:codepipeline/pipeline:Pipeline":
             return name, {**out, "name": name, "arn": self._arn("codepipeline", name)}
         if token == "aws:codestarconnections/connection:Connection":
-            arn = self._arn("codestar-connections", f"connection/{_uuid(args.name)}")
+            arn = self._arn("codestar-connections", f"connection/{stable_uuid(args.name)}")
             return arn, {**out, "name": name, "arn": arn, "connectionStatus": "PENDING"}
         if token == "aws:sns/topic:Topic":
             arn = self._arn("sns", name)
@@ -91,7 +96,7 @@ class FakeAws(Mocks):
         if token == "aws:sns/topicPolicy:TopicPolicy":
             return str(inputs["arn"]), {**out, "owner": self.account_id}
         if token == "aws:sns/topicSubscription:TopicSubscription":
-            arn = f"{inputs['topic']}:{_uuid(args.name)}"
+            arn = f"{inputs['topic']}:{stable_uuid(args.name)}"
             return arn, {**out, "arn": arn}
         if token == "aws:cloudwatch/eventRule:EventRule":
             return name, {**out, "name": name, "arn": self._arn("events", f"rule/{name}")}
@@ -99,13 +104,13 @@ class FakeAws(Mocks):
             target_id = inputs.get("targetId") or auto_name
             return f"{inputs['rule']}-{target_id}", {**out, "targetId": target_id}
         if token == "aws:secretsmanager/secret:Secret":
-            arn = self._arn("secretsmanager", f"secret:{name}-{_digest(name, 6)}")
+            arn = self._arn("secretsmanager", f"secret:{name}-{digest(name, 6)}")
             return arn, {**out, "name": name, "arn": arn}
         if token == "aws:secretsmanager/secretVersion:SecretVersion":
-            return f"{inputs['secretId']}|{_uuid(args.name)}", {
+            return f"{inputs['secretId']}|{stable_uuid(args.name)}", {
                 **out,
                 "arn": inputs["secretId"],
-                "versionId": _uuid(args.name),
+                "versionId": stable_uuid(args.name),
             }
         raise NotImplementedError(f"FakeAws has no answer for resource type {token} ({args.name}); add one")
 

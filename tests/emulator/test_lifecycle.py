@@ -16,8 +16,9 @@ import pytest
 from emulator.backend import FAKE_CREDENTIALS, Emulator
 from emulator.cli import main
 from emulator.lifecycle import DeployFailedError, deletion_order, deploy, destroy, leftovers, take_inventory
-from emulator.resources import TRANSLATORS, autoname
+from emulator.resources import TRANSLATORS
 from emulator.verify import failures, verify
+from harness.fake_aws import autoname
 from harness.stack_config import PROJECT_DIR
 from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
 

@@ -25,8 +25,8 @@ from botocore.exceptions import ClientError
 
 from emulator.backend import Emulator
 from emulator.lifecycle import DeployFailedError, deploy, destroy, leftovers, take_inventory
-from emulator.resources import autoname
 from emulator.verify import failure_rule_targets_topic
+from harness.fake_aws import autoname
 from tests.emulator.conftest import deployed
 
 pytestmark = pytest.mark.emulator
