@@ -11,11 +11,13 @@ import pytest
 
 from harness.capture import StackGraph, evaluate
 from harness.stack_config import stack_config
+from pipeline.build import BuildProject, build_steps
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings, load_settings
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000001"
 BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/cicd-dev-boundary"
+BUCKET, BUCKET_ARN = "artifacts-bucket", "arn:aws:s3:::artifacts-bucket"
 
 
 def settings_for(overrides: Mapping[str, Any] | None = None, stack: str = "dev") -> Settings:
@@ -37,6 +39,24 @@ def evaluate_component(
         build(settings, account)
 
     return evaluate(stack, overrides, program=program)
+
+
+def build_projects(settings: Settings, account: AwsAccount) -> tuple[BuildProject, BuildProject]:
+    """The build and deploy projects, on the fixed test bucket, key and boundary."""
+    build, deploy = (
+        BuildProject(
+            f"p-{step.name}",
+            settings=settings,
+            step=step,
+            account=account,
+            artifact_bucket_arn=BUCKET_ARN,
+            key_arn=KEY_ARN,
+            permissions_boundary=BOUNDARY_ARN,
+            opts=account.component_options(),
+        )
+        for step in build_steps(settings)
+    )
+    return build, deploy
 
 
 def policy(resource_input: Any) -> dict[str, Any]:

@@ -7,28 +7,11 @@ from typing import Any
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.build import BuildProject, build_steps, read_buildspec
-from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
-from tests.support import BOUNDARY_ARN, KEY_ARN, evaluate_component, policy, statements_by_sid
+from pipeline.build import read_buildspec
+from tests.support import BUCKET_ARN, KEY_ARN, build_projects, evaluate_component, policy, statements_by_sid
 
-BUCKET_ARN = "arn:aws:s3:::artifacts-bucket"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
 DEPLOY_ROLE = "arn:aws:iam::123456789012:role/pulumi-deploy"
-
-
-def build_projects(settings: Settings, account: AwsAccount) -> None:
-    for step in build_steps(settings):
-        BuildProject(
-            f"p-{step.name}",
-            settings=settings,
-            step=step,
-            account=account,
-            artifact_bucket_arn=BUCKET_ARN,
-            key_arn=KEY_ARN,
-            permissions_boundary=BOUNDARY_ARN,
-            opts=account.component_options(),
-        )
 
 
 @pytest.fixture(scope="module")

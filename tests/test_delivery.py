@@ -7,24 +7,26 @@ from typing import Any
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.build import BuildProject, build_steps
 from pipeline.delivery import DeliveryPipeline
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
-from tests.support import BOUNDARY_ARN, KEY_ARN, evaluate_component, policy, statements_by_sid
+from tests.support import (
+    BOUNDARY_ARN,
+    BUCKET,
+    BUCKET_ARN,
+    KEY_ARN,
+    build_projects,
+    evaluate_component,
+    policy,
+    statements_by_sid,
+)
 
-BUCKET, BUCKET_ARN = "artifacts-bucket", "arn:aws:s3:::artifacts-bucket"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
 
 
 def delivery(settings: Settings, account: AwsAccount) -> None:
-    build, deploy = (
-        BuildProject(f"p-{step.name}", settings=settings, step=step, account=account,
-                     artifact_bucket_arn=BUCKET_ARN, key_arn=KEY_ARN, permissions_boundary=BOUNDARY_ARN,
-                     opts=account.component_options())
-        for step in build_steps(settings)
-    )  # fmt: skip
+    build, deploy = build_projects(settings, account)
     DeliveryPipeline(
         "delivery",
         settings=settings,
