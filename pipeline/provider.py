@@ -42,10 +42,6 @@ class AwsAccount(pulumi.ComponentResource):
             "arn:", self.partition, ":", service, ":", region, ":", self.account_id, ":", resource
         )
 
-    def child_options(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
-        """Options for a component under `parent` that must use this provider."""
-        return pulumi.ResourceOptions(parent=parent, providers={"aws": self.provider})
-
     def component_options(self) -> pulumi.ResourceOptions:
         """Options for a top-level component: its children inherit this provider."""
         return pulumi.ResourceOptions(providers={"aws": self.provider})
