@@ -77,7 +77,6 @@ def event_pattern(graph: StackGraph) -> EventPattern:
     return EventPattern.load(graph.one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
 
 
-@pytest.mark.sample_events
 @pytest.mark.parametrize(
     ("sample_file", "fires"),
     [
@@ -94,7 +93,6 @@ def test_rule_matches_only_this_pipelines_alerting_states(graph: StackGraph, sam
     assert event_pattern(graph).matches_event(sample(sample_file)) is fires
 
 
-@pytest.mark.sample_events
 def test_stopped_alerts_only_where_configured(graph: StackGraph) -> None:
     stopped = sample("pipeline-execution-failed.json")
     stopped["detail"]["state"] = "STOPPED"
@@ -102,7 +100,6 @@ def test_stopped_alerts_only_where_configured(graph: StackGraph) -> None:
     assert not event_pattern(evaluate_component(alerts, stack="dev")).matches_event(stopped)
 
 
-@pytest.mark.sample_events
 def test_message_names_pipeline_state_execution_and_console_link(graph: StackGraph) -> None:
     transformer = graph.one("aws:cloudwatch/eventTarget:EventTarget").inputs["inputTransformer"]
     event = sample("pipeline-execution-failed.json")

@@ -19,7 +19,7 @@ from emulator.resources import default_topic_policy
 from emulator.verify import CHECKS, Check, verify
 from tests.emulator.conftest import deployed
 
-pytestmark = [pytest.mark.emulator, pytest.mark.sample_events]
+pytestmark = [pytest.mark.emulator]
 
 Breakage = Callable[[Deployment, pytest.MonkeyPatch], None]
 

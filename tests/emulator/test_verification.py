@@ -14,7 +14,7 @@ from emulator.lifecycle import Deployment
 from emulator.verify import CHECKS, Check, render_alert, sample_event, verify
 from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
 
-pytestmark = [pytest.mark.emulator, pytest.mark.sample_events]
+pytestmark = [pytest.mark.emulator]
 
 
 VARIANTS = {
