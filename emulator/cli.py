@@ -58,9 +58,7 @@ class PrintingReporter(Reporter):
         for result in results:
             self.say(f"  {result.status:<7} {result.check.description} ({result.milliseconds:.0f} ms)")
             self.say(f"          {result.detail}")
-        counts = {
-            status: sum(1 for result in results if result.status == status) for status in ("ok", "failed")
-        }
+        counts = {status: sum(1 for result in results if result.status == status) for status in ("ok", "failed")}
         tally = ", ".join(f"{count} {status}" for status, count in counts.items())
         self.say(f"Verified in {milliseconds:.0f} ms: {tally}")
         self.say("")

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from pipeline.iam import ServiceRole, Statement, statement
 from pipeline.provider import AwsAccount
-from pipeline.settings import ASSUME_ROLE_VARIABLE, STACK_VARIABLE, BuildSecret, Settings
+from pipeline.settings import ASSUME_ROLE_VARIABLE, BACKEND_URL_VARIABLE, STACK_VARIABLE, BuildSecret, Settings
 
 BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
 
@@ -104,6 +104,9 @@ def environment_variables(
     plain = [(STACK_VARIABLE, settings.deploy_stack), *settings.build_environment]
     if step.assume_role_arn:
         plain.append((ASSUME_ROLE_VARIABLE, step.assume_role_arn))
+    if settings.backend_url:
+        # `pulumi login` reads the backend from PULUMI_BACKEND_URL (buildspecs/*.yml).
+        plain.append((BACKEND_URL_VARIABLE, settings.backend_url))
     variables = [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
         for name, value in plain

@@ -11,11 +11,10 @@ from pipeline.build import BuildProject
 from pipeline.iam import ServiceRole, Statement, statement
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
-from pipeline.source import source_bucket_arn
+from pipeline.source import source_bucket_arn, use_connection_action
 
 SOURCE_ACTION = "Source"
 SOURCE_ARTIFACT = "source"
-BUILD_ARTIFACT = "build"
 
 
 def source_stage(settings: Settings, connection_arn: pulumi.Input[str] | None) -> aws.codepipeline.PipelineStageArgs:
@@ -52,8 +51,10 @@ def source_stage(settings: Settings, connection_arn: pulumi.Input[str] | None) -
 
 
 def codebuild_stage(
-    stage: str, project_name: pulumi.Input[str], inputs: Sequence[str], outputs: Sequence[str]
+    stage: str, project_name: pulumi.Input[str], inputs: Sequence[str]
 ) -> aws.codepipeline.PipelineStageArgs:
+    """One CodeBuild action reading `inputs`. It declares no output artifact: neither step writes one
+    that a later stage reads, and a declared output the buildspec never produces only costs an upload."""
     return aws.codepipeline.PipelineStageArgs(
         name=stage,
         actions=[
@@ -64,7 +65,6 @@ def codebuild_stage(
                 provider="CodeBuild",
                 version="1",
                 input_artifacts=list(inputs),
-                output_artifacts=list(outputs),
                 configuration={"ProjectName": project_name},
             )
         ],
@@ -121,11 +121,18 @@ def pipeline_role_statements(
     topic_arn: pulumi.Input[str],
     connection_arn: pulumi.Input[str] | None,
 ) -> list[Statement]:
-    """What the pipeline's role may do: the artifacts, the key, its build projects, the approval topic, its source."""
+    """What the pipeline's role may do: the artifacts, the key, its build projects, the approval topic, its source.
+
+    The artifact grants follow AWS's documented service-role policy, which includes s3:PutObjectAcl:
+    a connection source uploads the repository with an ACL, and without the grant the Source action
+    fails with "Upload to S3 failed ... Access Denied" (aws-cdk issue 13557, fixed there the same way).
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html
+    """
     statements: list[Statement] = [
         statement(
-            "ReadWritePipelineArtifacts",
-            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            # Its own Sid: the boundary merges statements by Sid, and the build roles set no ACLs.
+            "ReadWriteArtifactsWithAcl",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
             [pulumi.Output.concat(artifact_bucket_arn, "/*")],
         ),
         statement(
@@ -139,7 +146,7 @@ def pipeline_role_statements(
     if settings.require_approval:
         statements.append(statement("AskForApproval", ["sns:Publish"], [topic_arn]))
     if settings.source.type == "codestar" and connection_arn is not None:
-        statements.append(statement("UseSourceConnection", ["codestar-connections:UseConnection"], [connection_arn]))
+        statements.append(statement("UseSourceConnection", [use_connection_action(connection_arn)], [connection_arn]))
     else:
         bucket_arn = source_bucket_arn(settings, account)
         statements += [
@@ -196,11 +203,11 @@ class DeliveryPipeline(pulumi.ComponentResource):
 
         stages = [
             source_stage(settings, connection_arn),
-            codebuild_stage("Build", build.project_name, [SOURCE_ARTIFACT], [BUILD_ARTIFACT]),
+            codebuild_stage("Build", build.project_name, [SOURCE_ARTIFACT]),
         ]
         if settings.require_approval:
             stages.append(approval_stage(settings, topic_arn))
-        stages.append(codebuild_stage("Deploy", deploy.project_name, [SOURCE_ARTIFACT], []))
+        stages.append(codebuild_stage("Deploy", deploy.project_name, [SOURCE_ARTIFACT]))
 
         self.pipeline = aws.codepipeline.Pipeline(
             name,

@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from pipeline.iam import Statement, policy_document, statement
 from pipeline.provider import AwsAccount
 from pipeline.settings import GITHUB_OIDC_HOST, Settings
+from pipeline.source import connection_service
 
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 DEPLOY_BRANCH = "main"
@@ -395,7 +396,7 @@ def _connection_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
     if source.type != "codestar":
         return []
     if source.connection_arn:
-        service = source.connection_arn.split(":")[2]  # codestar-connections, or codeconnections for newer ARNs
+        service = connection_service(source.connection_arn)
         return [
             Grant(
                 "PassSourceConnectionToPipeline",

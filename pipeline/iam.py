@@ -18,17 +18,22 @@ Statement = Mapping[str, Any]
 
 def statement(
     sid: str,
-    actions: Sequence[str],
+    actions: Sequence[pulumi.Input[str]],
     resources: Sequence[pulumi.Input[str]],
     *,
     condition: Mapping[str, Mapping[str, Any]] | None = None,
     effect: str = "Allow",
 ) -> Statement:
-    """One identity-policy statement; `resources` are ARNs, normally outputs."""
+    """One identity-policy statement; `resources` are ARNs, normally outputs.
+
+    An action may be an output too, where its service prefix follows an ARN (see
+    `pipeline.source.use_connection_action`); such actions keep their order.
+    """
+    literal = [action for action in actions if isinstance(action, str)]
     body: dict[str, Any] = {
         "Sid": sid,
         "Effect": effect,
-        "Action": sorted(actions),
+        "Action": sorted(literal) if len(literal) == len(actions) else list(actions),
         "Resource": list(resources),
     }
     if condition:

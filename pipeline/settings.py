@@ -73,6 +73,9 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 _GITHUB_OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
 )
+# A self-managed Pulumi backend in S3: s3://<bucket>[/<prefix>][?region=...&awssdk=v2&profile=...]
+# https://www.pulumi.com/docs/iac/concepts/state-and-backends/#aws-s3
+_S3_BACKEND_URL = re.compile(r"^s3://(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^?\s]*)?(\?\S*)?$")
 _S3_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are what Security Hub's CodeBuild.2 looks for.
@@ -90,6 +93,10 @@ _RESERVED_TAG_KEYS = frozenset({"Project", "Environment", "ManagedBy", "Stack"})
 STACK_VARIABLE = "PULUMI_STACK"
 ASSUME_ROLE_VARIABLE = "ASSUME_ROLE_ARN"
 PULUMI_TOKEN_VARIABLE = "PULUMI_ACCESS_TOKEN"
+BACKEND_URL_VARIABLE = "PULUMI_BACKEND_URL"
+
+# Where each step's identity comes from: cicd-bootstrap, run once per target account (bootstrap/README.md).
+BOOTSTRAP_HINT = "run the bootstrap in the target account (bootstrap/README.md) and copy its {output} output"
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,8 @@ class Settings:
     deploy_stack: str
     deploy_role_arn: str
     preview_role_arn: str
+    # The S3 state backend of the service's stack (s3://...); empty with Pulumi Cloud (pulumi_access_token).
+    backend_url: str
     build_environment: tuple[tuple[str, str], ...]
     build_secrets: tuple[BuildSecret, ...]
     extra_tags: tuple[tuple[str, str], ...] = field(default=())
@@ -347,7 +356,11 @@ def _unique_variables(
     token: pulumi.Output[str] | None,
 ) -> None:
     """A build variable defined twice would silently lose one of its values in CodeBuild."""
-    taken = {STACK_VARIABLE: "the stack (deployStack)", ASSUME_ROLE_VARIABLE: "the stack (preview/deployRoleArn)"}
+    taken = {
+        STACK_VARIABLE: "the stack (deployStack)",
+        ASSUME_ROLE_VARIABLE: "the stack (preview/deployRoleArn)",
+        BACKEND_URL_VARIABLE: "the stack (backendUrl)",
+    }
     if token is not None:
         taken[PULUMI_TOKEN_VARIABLE] = "pulumiAccessToken"
     for key, names in (("buildEnvironment", [n for n, _ in plain]), ("buildSecrets", [s.name for s in secrets])):
@@ -369,12 +382,41 @@ def _tags(reader: _Reader) -> tuple[tuple[str, str], ...]:
     return tags
 
 
-def _optional_role(reader: _Reader, name: str) -> str:
+def _step_role(reader: _Reader, name: str, step: str) -> str:
+    """The role a build step assumes: without one the step has no identity that may read or change the stack."""
     value = reader.string(name)
-    if value:
-        _matching(
-            reader, name, value, _ROLE_ARN, "expected an IAM role ARN (arn:aws:iam::<account>:role/<name>) or empty"
+    if not value:
+        raise reader.fail(
+            name,
+            value,
+            f"required: the role the {step} step assumes; " + BOOTSTRAP_HINT.format(output=name),
         )
+    return _matching(reader, name, value, _ROLE_ARN, "expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+
+
+def _backend_url(reader: _Reader, token: pulumi.Output[str] | None) -> str:
+    """Exactly one backend for the service's stack: the bootstrap's S3 bucket, or Pulumi Cloud with a token.
+
+    Without either, `pulumi login` in the build has nowhere to go and the first run fails.
+    """
+    name = "backendUrl"
+    value = reader.string(name)
+    if value and token is not None:
+        raise reader.fail(
+            name,
+            value,
+            "one backend only: clear backendUrl to use Pulumi Cloud, or `pulumi config rm pulumiAccessToken` "
+            "to use this S3 backend",
+        )
+    if not value and token is None:
+        raise reader.fail(
+            name,
+            value,
+            "required: the S3 state backend s3://<bucket> (" + BOOTSTRAP_HINT.format(output=name) + "), "
+            "or Pulumi Cloud with `pulumi config set --secret pulumiAccessToken <token>` instead",
+        )
+    if value:
+        _matching(reader, name, value, _S3_BACKEND_URL, "expected s3://<bucket>[/<prefix>][?region=<region>]")
     return value
 
 
@@ -470,8 +512,9 @@ def load_settings(
         force_destroy_artifacts=reader.tri_state("forceDestroyArtifacts", auto=not production),
         execution_mode=_one_of(reader, "executionMode", reader.string("executionMode", "QUEUED"), EXECUTION_MODES),
         deploy_stack=deploy_stack,
-        deploy_role_arn=_optional_role(reader, "deployRoleArn"),
-        preview_role_arn=_optional_role(reader, "previewRoleArn"),
+        deploy_role_arn=_step_role(reader, "deployRoleArn", "Deploy"),
+        preview_role_arn=_step_role(reader, "previewRoleArn", "Build (preview)"),
+        backend_url=_backend_url(reader, pulumi_access_token),
         build_environment=build_environment,
         build_secrets=build_secrets,
         extra_tags=_tags(reader),

@@ -36,6 +36,22 @@ class SourceConnection(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
+def connection_service(connection_arn: str) -> str:
+    """The IAM service prefix of a connection ARN: `codestar-connections` or `codeconnections`.
+
+    AWS renamed CodeStar Connections to CodeConnections; a connection keeps the namespace its ARN
+    was created with, and an IAM action must use that ARN's own prefix, so `UseConnection` on an
+    `arn:aws:codeconnections:...` connection needs `codeconnections:UseConnection`:
+    https://docs.aws.amazon.com/dtconsole/latest/userguide/rename.html
+    """
+    return connection_arn.split(":")[2]
+
+
+def use_connection_action(connection_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`<prefix>:UseConnection` for this connection, derived from its ARN as it resolves."""
+    return pulumi.Output.from_input(connection_arn).apply(lambda arn: f"{connection_service(arn)}:UseConnection")
+
+
 def source_bucket_arn(settings: Settings, account: AwsAccount) -> pulumi.Output[str]:
     """The S3 source bucket's ARN (the bucket is the user's, named in config)."""
     return pulumi.Output.concat("arn:", account.partition, ":s3:::", settings.source.bucket)

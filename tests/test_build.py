@@ -12,6 +12,8 @@ from tests.support import BUCKET_ARN, KEY_ARN, build_projects, evaluate_componen
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
 DEPLOY_ROLE = "arn:aws:iam::123456789012:role/pulumi-deploy"
+# The dev stack file's same-account bootstrap role.
+PREVIEW_ROLE = "arn:aws:iam::123456789012:role/cicd-bootstrap-preview-eu-west-1"
 
 
 @pytest.fixture(scope="module")
@@ -81,17 +83,22 @@ def test_secrets_reach_builds_only_as_references(projects: StackGraph) -> None:
     assert variables["PULUMI_STACK"] == ("PLAINTEXT", "dev")
 
 
-def test_only_the_deploy_step_may_assume_the_deploy_role(projects: StackGraph) -> None:
+def test_each_step_assumes_only_its_own_bootstrap_role(projects: StackGraph) -> None:
     build, deploy = (
         projects.one("aws:codebuild/project:Project", "build"),
         projects.one("aws:codebuild/project:Project", "deploy"),
     )
     assert env_vars(deploy)["ASSUME_ROLE_ARN"] == ("PLAINTEXT", DEPLOY_ROLE)
-    assert "ASSUME_ROLE_ARN" not in env_vars(build)
+    assert env_vars(build)["ASSUME_ROLE_ARN"] == ("PLAINTEXT", PREVIEW_ROLE)
     deploy_policy = statements_by_sid(policy(projects.one("aws:iam/rolePolicy:RolePolicy", "deploy").inputs["policy"]))
     build_policy = statements_by_sid(policy(projects.one("aws:iam/rolePolicy:RolePolicy", "build").inputs["policy"]))
     assert deploy_policy["AssumeStepRole"]["Resource"] == [DEPLOY_ROLE]
-    assert "AssumeStepRole" not in build_policy
+    assert build_policy["AssumeStepRole"]["Resource"] == [PREVIEW_ROLE]
+
+
+def test_both_steps_log_in_to_the_configured_backend(projects: StackGraph) -> None:
+    for project in projects.of_type("aws:codebuild/project:Project"):
+        assert env_vars(project)["PULUMI_BACKEND_URL"] == ("PLAINTEXT", "s3://cicd-state-123456789012-eu-west-1")
 
 
 def test_role_policy_is_scoped_to_its_log_group_the_bucket_the_key_and_its_secrets(projects: StackGraph) -> None:
@@ -102,6 +109,7 @@ def test_role_policy_is_scoped_to_its_log_group_the_bucket_the_key_and_its_secre
         "ReadWritePipelineArtifacts": [f"{BUCKET_ARN}/*"],
         "LocateArtifactBucket": [BUCKET_ARN],
         "UsePipelineKey": [KEY_ARN],
+        "AssumeStepRole": [PREVIEW_ROLE],
         "ReadBuildSecrets": [SECRET_ARN],
         "ReadBuildParameters": ["arn:aws:ssm:eu-west-1:123456789012:parameter/ci/passphrase"],
     }

@@ -37,7 +37,9 @@ def delivery(settings: Settings, account: AwsAccount) -> None:
         build=build,
         deploy=deploy,
         topic_arn=TOPIC_ARN,
-        connection_arn=CONNECTION_ARN if settings.source.type == "codestar" else None,
+        connection_arn=(settings.source.connection_arn or CONNECTION_ARN)
+        if settings.source.type == "codestar"
+        else None,
         permissions_boundary=BOUNDARY_ARN,
         opts=account.component_options(),
     )
@@ -86,6 +88,30 @@ def test_source_reads_the_configured_repository_and_branch(prod: StackGraph) -> 
     assert source["outputArtifacts"] == ["source"]
 
 
+def test_every_artifact_an_action_declares_is_read_by_a_later_action(prod: StackGraph) -> None:
+    """A declared output nobody reads is an upload per run for nothing (the Build step had one)."""
+    actions = [action for stage in pipeline_of(prod)["stages"] for action in stage["actions"]]
+    written = [name for action in actions for name in action.get("outputArtifacts") or []]
+    read = {name for action in actions for name in action.get("inputArtifacts") or []}
+    assert written == ["source"]
+    assert set(written) <= read
+
+
+def test_the_source_action_may_set_the_uploads_acl(prod: StackGraph) -> None:
+    """AWS's documented pipeline role grants s3:PutObjectAcl; a connection source fails without it."""
+    statements = statements_by_sid(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "delivery").inputs["policy"]))
+    assert "s3:PutObjectAcl" in statements["ReadWriteArtifactsWithAcl"]["Action"]
+
+
+@pytest.mark.parametrize("service", ["codestar-connections", "codeconnections"])
+def test_use_connection_follows_the_connection_arns_service(service: str) -> None:
+    arn = CONNECTION_ARN.replace("codestar-connections", service)
+    graph = evaluate_component(delivery, {"codestarConnectionArn": arn})
+    statements = statements_by_sid(policy(graph.one("aws:iam/rolePolicy:RolePolicy", "delivery").inputs["policy"]))
+    assert statements["UseSourceConnection"]["Action"] == [f"{service}:UseConnection"]
+    assert statements["UseSourceConnection"]["Resource"] == [arn]
+
+
 def test_approval_notifies_the_alert_topic(prod: StackGraph) -> None:
     (approval,) = pipeline_of(prod)["stages"][2]["actions"]
     assert approval["configuration"]["NotificationArn"] == TOPIC_ARN
@@ -110,7 +136,7 @@ def test_role_policy_is_scoped_to_bucket_key_projects_topic_and_connection(prod:
     projects = sorted(p.outputs["arn"] for p in prod.of_type("aws:codebuild/project:Project"))
     statements = statements_by_sid(policy(prod.one("aws:iam/rolePolicy:RolePolicy", "delivery").inputs["policy"]))
     assert {sid: sorted(s["Resource"]) for sid, s in statements.items()} == {
-        "ReadWritePipelineArtifacts": [f"{BUCKET_ARN}/*"],
+        "ReadWriteArtifactsWithAcl": [f"{BUCKET_ARN}/*"],
         "InspectArtifactBucket": [BUCKET_ARN],
         "UsePipelineKey": [KEY_ARN],
         "RunBuildSteps": projects,

@@ -47,7 +47,7 @@ Document = dict[str, Any]
 
 
 @functools.cache
-def github_graph(stack: str, *options: tuple[str, str]) -> StackGraph:
+def github_graph(stack: str, *options: tuple[str, str | None]) -> StackGraph:
     """`stack` with GitHub access for REPOSITORY, plus `options` as (key, value) config pairs."""
     overrides = {"githubRepository": REPOSITORY, **dict(options)}
     secret = [qualify(TOKEN_KEY)] if TOKEN_KEY in overrides else []
@@ -56,7 +56,7 @@ def github_graph(stack: str, *options: tuple[str, str]) -> StackGraph:
 
 def every_option(stack: str) -> StackGraph:
     """GitHub access, a self-managed state bucket, and a stored Pulumi token: every resource type."""
-    return github_graph(stack, ("githubStateBucket", STATE_BUCKET), (TOKEN_KEY, TOKEN))
+    return github_graph(stack, ("githubStateBucket", STATE_BUCKET), (TOKEN_KEY, TOKEN), ("backendUrl", None))
 
 
 EXISTING_CONNECTION = f"arn:aws:codeconnections:{REGION}:{ACCOUNT_ID}:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"

@@ -21,6 +21,8 @@ WITH_EVERY_OPTION: dict[str, Any] = {
         "sourceBucket": "my-org-sources",
         "githubRepository": "my-org/my-service",
         "pulumiAccessToken": "pul-" + "0" * 40,
+        # Pulumi Cloud instead of the stack file's S3 backend: a stack has exactly one.
+        "backendUrl": None,
     },
     "secret_keys": ["cicd-pipeline:pulumiAccessToken"],
 }

@@ -26,6 +26,7 @@ GITHUB_REPOSITORY = "my-org/my-service"
 
 ALL_OPTIONS: dict[str, Any] = {
     TOKEN_KEY: PULUMI_TOKEN,
+    "backendUrl": None,  # Pulumi Cloud, with the token, instead of the S3 backend
     "deployRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/pulumi-deploy",
     "previewRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/pulumi-preview",
     "buildSecrets": [

@@ -129,7 +129,9 @@ def plain_strings(value: Any) -> Iterator[str]:
 
 
 def test_settings_hold_the_token_only_as_a_secret_output() -> None:
-    pulumi.runtime.set_all_config(stack_config("dev", {TOKEN_KEY: PULUMI_TOKEN}), [qualify(TOKEN_KEY)])
+    pulumi.runtime.set_all_config(
+        stack_config("dev", {TOKEN_KEY: PULUMI_TOKEN, "backendUrl": None}), [qualify(TOKEN_KEY)]
+    )
     settings = load_settings(stack=lambda: "dev")
     assert isinstance(settings.pulumi_access_token, pulumi.Output)
     assert not any(PULUMI_TOKEN in text for text in plain_strings(settings))
