@@ -89,8 +89,7 @@ def build_role_statements(
         statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
         *secret_statements(account, settings.build_secrets, stored_secrets),
     ]
-    if step.assume_role_arn:
-        statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
+    statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
     return statements
 
 
@@ -101,9 +100,10 @@ def environment_variables(
 
     `stored` maps variable names to the ARNs of secrets this stack keeps in Secrets Manager.
     """
-    plain = [(STACK_VARIABLE, settings.deploy_stack), *settings.build_environment]
-    if step.assume_role_arn:
-        plain.append((ASSUME_ROLE_VARIABLE, step.assume_role_arn))
+    # Both steps always assume their bootstrap role (the settings require one); the buildspecs refuse to
+    # run pulumi as the CodeBuild role.
+    plain = [(STACK_VARIABLE, settings.deploy_stack), (ASSUME_ROLE_VARIABLE, step.assume_role_arn)]
+    plain += settings.build_environment
     if settings.backend_url:
         # `pulumi login` reads the backend from PULUMI_BACKEND_URL (buildspecs/*.yml).
         plain.append((BACKEND_URL_VARIABLE, settings.backend_url))
