@@ -24,7 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from harness.fake_aws import FakeAws
-from harness.stack_config import PROJECT, PROJECT_DIR, stack_config
+from harness.stack_config import PROJECT_DIR, project_name, stack_config
 
 PROGRAM = PROJECT_DIR / "__main__.py"
 PROVIDER_PREFIX = "pulumi:providers:"
@@ -45,6 +45,9 @@ class RegisteredResource:
     dependencies: list[str]
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Resource options the engine acts on at delete time (a protected resource cannot be deleted).
+    protect: bool = False
+    retain_on_delete: bool = False
 
     @property
     def is_provider(self) -> bool:
@@ -108,6 +111,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 id=response.id,
                 outputs=dict(self.resources[response.urn].state),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
             )
         )
         return response
@@ -170,22 +175,29 @@ def evaluate(
     overrides: Mapping[str, Any] | None = None,
     *,
     mocks: pulumi_mocks.Mocks | None = None,
-    program: Callable[[], Any] | Path = PROGRAM,
+    program: Callable[[], Any] | Path | None = None,
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> StackGraph:
-    """Run `program` (the real __main__.py by default) for `stack` and return what it registered.
+    """Run `program` for `stack` of the project in `project_dir` and return what it registered.
 
-    Raises ProgramFailedError if the program raises. `overrides` change single config keys on top of
-    the stack file; `config` replaces the stack's config entirely.
+    `project_dir` is the pipeline at the repository root by default, or harness.stack_config's
+    BOOTSTRAP_DIR: its `__main__.py` is the program unless `program` says otherwise, its
+    Pulumi.yaml names the project (set_mocks' `project=` and the namespace of its config keys),
+    and its Pulumi.<stack>.yaml holds the stack's config. Raises ProgramFailedError if the program
+    raises. `overrides` change single config keys on top of the stack file; `config` replaces the
+    stack's config entirely.
     """
-    values = dict(config) if config is not None else stack_config(stack, overrides)
+    program = project_dir / "__main__.py" if program is None else program
+    values = dict(config) if config is not None else stack_config(stack, overrides, project_dir)
     mocks = mocks or FakeAws(region=values.get("aws:region", "eu-west-1"))
     monitor = RecordingMonitor(mocks)
 
     # Each evaluation gets a fresh root stack: set_mocks only creates one when none exists.
     runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    project = project_name(project_dir)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(values, secret_keys or [])
 
     def run() -> None:

@@ -76,6 +76,13 @@ class FakeAws(Mocks):
             return arn, {**out, "name": name, "arn": arn, "policyId": "ANPA" + digest(name, 17).upper()}
         if token == "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs['role']}:{name}", {**out, "name": name}
+        if token == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            # `<role>/<policy ARN>`, the form `pulumi import` takes; its outputs are its two inputs.
+            return f"{inputs['role']}/{inputs['policyArn']}", {
+                **out,
+                "role": inputs["role"],
+                "policyArn": inputs["policyArn"],
+            }
         if token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")
             arn = self._arn("iam", f"oidc-provider/{host}", regional=False)

@@ -1,4 +1,9 @@
-"""Stack config as the Pulumi CLI would hand it to the program: project defaults + Pulumi.<stack>.yaml."""
+"""Stack config as the Pulumi CLI would hand it to the program: project defaults + Pulumi.<stack>.yaml.
+
+Two projects live in this repository: the pipeline at its root (PROJECT_DIR) and the per-account
+bootstrap in bootstrap/ (BOOTSTRAP_DIR). Each reads its own Pulumi.yaml and stack files, and its
+config keys are qualified with its own project name, as the CLI does for the project it runs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "cicd-pipeline"
+BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 
 
 def _as_config_string(value: Any) -> str:
@@ -22,14 +28,25 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def qualify(key: str) -> str:
+def _project_file(project_dir: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    return document
+
+
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    """The `name:` of `<project_dir>/Pulumi.yaml`: the namespace of its config and set_mocks' project."""
+    return str(_project_file(project_dir)["name"])
+
+
+def qualify(key: str, project: str = PROJECT) -> str:
     """`environment` -> `cicd-pipeline:environment`; `aws:region` stays as it is."""
-    return key if ":" in key else f"{PROJECT}:{key}"
+    return key if ":" in key else f"{project}:{key}"
 
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    declared = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["config"]
-    return {qualify(key): spec["default"] for key, spec in declared.items() if "default" in spec}
+    declared = _project_file(project_dir).get("config") or {}
+    project = project_name(project_dir)
+    return {qualify(key, project): spec["default"] for key, spec in declared.items() if "default" in spec}
 
 
 def stack_config(
@@ -38,13 +55,14 @@ def stack_config(
     project_dir: Path = PROJECT_DIR,
 ) -> dict[str, str]:
     """The flat `namespace:key -> string` map for `stack`; an override of None removes the key."""
+    project = project_name(project_dir)
     values: dict[str, Any] = project_defaults(project_dir)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config", {}))
     for key, value in (overrides or {}).items():
         if value is None:
-            values.pop(qualify(key), None)
+            values.pop(qualify(key, project), None)
         else:
-            values[qualify(key)] = value
+            values[qualify(key, project)] = value
     return {key: _as_config_string(value) for key, value in values.items()}

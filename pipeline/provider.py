@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.settings import Settings
+
+class ProviderSettings(Protocol):
+    """What the provider needs from a program's settings: the pipeline's `Settings` and the
+    bootstrap's `BootstrapSettings` both have it."""
+
+    @property
+    def region(self) -> str: ...
+
+    def default_tags(self) -> dict[str, str]: ...
 
 
 class AwsAccount(pulumi.ComponentResource):
@@ -21,7 +31,7 @@ class AwsAccount(pulumi.ComponentResource):
     partition: pulumi.Output[str]
     region: str
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, settings: ProviderSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:aws:Account", name, None, opts)
         self.region = settings.region
         self.provider = aws.Provider(
