@@ -452,6 +452,21 @@ def _in_range(reader: _Reader, name: str, value: int, low: int, high: int) -> in
     return value
 
 
+# A step's assumed-role keys come from role chaining (the CodeBuild role's session assumes the bootstrap
+# role), which STS caps at one hour: "Role chaining limits your ... role session to a maximum of one hour."
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html
+CHAINED_SESSION_MINUTES = 60
+
+
+def _warn_if_builds_outlive_their_keys(timeout_minutes: int) -> None:
+    if timeout_minutes > CHAINED_SESSION_MINUTES:
+        pulumi.log.warn(
+            f"buildTimeoutMinutes={timeout_minutes}: the keys a step assumes last at most "
+            f"{CHAINED_SESSION_MINUTES} minutes (STS role chaining), so a pulumi preview or up still running "
+            "then fails with expired credentials; keep each step's pulumi command under an hour."
+        )
+
+
 def load_settings(
     config_for: Callable[[str], pulumi.Config] = pulumi.Config,
     stack: Callable[[], str] = pulumi.get_stack,
@@ -491,6 +506,11 @@ def load_settings(
     pulumi_access_token = _pulumi_access_token(reader)
     _unique_variables(reader, build_environment, build_secrets, pulumi_access_token)
 
+    build_timeout_minutes = _in_range(
+        reader, "buildTimeoutMinutes", reader.integer("buildTimeoutMinutes", 30), *BUILD_TIMEOUT_RANGE
+    )
+    _warn_if_builds_outlive_their_keys(build_timeout_minutes)
+
     return Settings(
         project=PROJECT,
         stack=stack(),
@@ -499,9 +519,7 @@ def load_settings(
         source=_source(reader),
         build_image=build_image,
         compute_type=_one_of(reader, "computeType", reader.string("computeType", COMPUTE_TYPES[0]), COMPUTE_TYPES),
-        build_timeout_minutes=_in_range(
-            reader, "buildTimeoutMinutes", reader.integer("buildTimeoutMinutes", 30), *BUILD_TIMEOUT_RANGE
-        ),
+        build_timeout_minutes=build_timeout_minutes,
         log_retention_days=_one_of(
             reader, "logRetentionDays", reader.integer("logRetentionDays", 30), LOG_RETENTION_DAYS
         ),

@@ -216,3 +216,14 @@ def test_readme_documents_every_config_key() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
     undocumented = [key for key in declared if f"| `{key}` |" not in readme]
     assert undocumented == []
+
+
+def test_a_build_longer_than_a_chained_session_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    settings_for({"buildTimeoutMinutes": 60})
+    assert warnings == []
+    settings_for({"buildTimeoutMinutes": 61})
+    assert len(warnings) == 1
+    assert "buildTimeoutMinutes=61" in warnings[0]
+    assert "at most 60 minutes" in warnings[0]
