@@ -42,7 +42,8 @@ lint-workflows: $(STAMP)
 
 check: lint test
 
-# The dev stack deployed into moto, verified, destroyed: `make local STACK=prod`, `make local KEEP=1`.
+# Bootstrap stack STACK, then pipeline stack STACK, deployed into moto (for prod the bootstrap in its own
+# target account), both verified, destroyed pipeline first: `make local STACK=prod`, `make local KEEP=1`.
 STACK ?= dev
 KEEP ?=
 local: $(STAMP)

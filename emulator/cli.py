@@ -1,4 +1,7 @@
-"""`python -m emulator --stack dev [--keep]`: the command behind `make local`."""
+"""`python -m emulator --stack dev [--keep]`: the command behind `make local`.
+
+It deploys the bootstrap stack and then the pipeline stack of that name (emulator/local.py).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ import json
 import sys
 from typing import TextIO
 
-from emulator.backend import FAKE_CREDENTIALS, Emulator
-from emulator.lifecycle import DeployFailedError, Deployment, Inventory
-from emulator.local import Reporter, run_locally
+from emulator.backend import FAKE_CREDENTIALS, MEMBER_ACCOUNT_ADMIN_ROLE, Emulator
+from emulator.lifecycle import DeployFailedError, Deployment, Inventory, ProtectedResourcesError
+from emulator.local import BOOTSTRAP, PIPELINE, Placement, Plan, Reporter, Timings, run_locally
 from emulator.mocks import Step
 from emulator.verify import Result
 
@@ -26,18 +29,32 @@ class PrintingReporter(Reporter):
     def __init__(self, out: TextIO | None = None, wait: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.wait = wait or sys.stdin
+        self.accounts: list[str] = []
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def started(self, emulator: Emulator, stack: str, region: str) -> None:
-        self.say(f"Emulated AWS: {emulator.backend}, account {emulator.account_id(region)}, region {region}")
-        self.say(f"Deploying stack {stack} (resources are created as soon as their inputs are known)")
+    def started(self, emulator: Emulator, plan: Plan) -> None:
+        self.accounts = sorted({account for account, _ in plan.places})
+        self.say(f"Emulated AWS: {emulator.backend}")
+        for program in plan.placements:
+            signed_in = "" if program.account == emulator.default_account else f", as {MEMBER_ACCOUNT_ADMIN_ROLE}"
+            self.say(
+                f"  {program.label:<9} stack {plan.stack} into account {program.account}, "
+                f"region {program.region}{signed_in}"
+            )
+        self.say("")
+
+    def deploying(self, program: Placement, stack: str) -> None:
+        self.say(
+            f"Deploying the {program.label} stack {stack} into account {program.account} "
+            "(resources are created as soon as their inputs are known)"
+        )
 
     def step(self, step: Step) -> None:
         sign = "+" if step.action == "create" else "-"
         note = f"  ({step.note})" if step.note else ""
-        self.say(f"  {sign} {display_type(step.type):<52} {step.name:<40} {step.milliseconds:7.1f} ms{note}")
+        self.say(f"  {sign} {display_type(step.type):<48} {step.name:<58} {step.milliseconds:7.1f} ms{note}")
 
     def deploy_failed(self, failure: DeployFailedError) -> None:
         self.say(f"Deploy FAILED: {failure.cause}")
@@ -52,7 +69,10 @@ class PrintingReporter(Reporter):
             value = deployment.outputs[name]
             self.say(f"  {name:<{width}}  {value if isinstance(value, str) else json.dumps(value)}")
         self.say("")
-        self.say("Verifying the deployed state through boto3")
+
+    def verifying(self, program: Placement) -> None:
+        against = ", and against the bootstrap" if program.label == PIPELINE else ""
+        self.say(f"Verifying the {program.label} through boto3{against}")
 
     def verified(self, results: list[Result], milliseconds: float) -> None:
         for result in results:
@@ -63,49 +83,86 @@ class PrintingReporter(Reporter):
         self.say(f"Verified in {milliseconds:.0f} ms: {tally}")
         self.say("")
 
-    def keep(self, emulator: Emulator, deployment: Deployment) -> None:
-        pipeline = deployment.outputs["pipelineName"]
+    def keep(self, emulator: Emulator, deployments: dict[str, Deployment]) -> None:
+        pipeline, bootstrap = deployments[PIPELINE], deployments[BOOTSTRAP]
         self.say(f"The emulator stays up at {emulator.endpoint_url}. In another shell:")
         self.say(
-            f"  export AWS_ENDPOINT_URL={emulator.endpoint_url} AWS_DEFAULT_REGION={deployment.region} "
+            f"  export AWS_ENDPOINT_URL={emulator.endpoint_url} AWS_DEFAULT_REGION={pipeline.region} "
             f"AWS_ACCESS_KEY_ID={FAKE_CREDENTIALS['aws_access_key_id']} "
             f"AWS_SECRET_ACCESS_KEY={FAKE_CREDENTIALS['aws_secret_access_key']}"
         )
-        self.say(f"  aws codepipeline get-pipeline --name {pipeline}")
+        self.say(f"  aws codepipeline get-pipeline --name {pipeline.outputs['pipelineName']}")
         self.say("  python -c \"import boto3; print(boto3.client('codepipeline').list_pipelines()['pipelines'])\"")
-        self.say("Press Enter (or Ctrl-C) to destroy the stack and stop the emulator.")
+        if bootstrap.account_id != emulator.default_account:
+            # moto answers in the account of the role the credentials come from (emulator/backend.py).
+            self.say(
+                f"  The bootstrap is in account {bootstrap.account_id}: use the credentials of "
+                f"aws sts assume-role --role-arn arn:aws:iam::{bootstrap.account_id}:role/{MEMBER_ACCOUNT_ADMIN_ROLE} "
+                "--role-session-name look"
+            )
+        self.say(f"  aws s3api get-bucket-versioning --bucket {bootstrap.outputs['stateBucket']}")
+        self.say("Press Enter (or Ctrl-C) to destroy the stacks and stop the emulator.")
         try:
             self.wait.readline()
         except KeyboardInterrupt:
             self.say("")
         self.say("")
 
-    def destroying(self) -> None:
-        self.say("Destroying, dependents before what they depend on")
+    def destroying(self, program: Placement, stack: str) -> None:
+        self.say(f"Destroying the {program.label} stack {stack}, dependents before what they depend on")
+
+    def refused(self, refusal: ProtectedResourcesError) -> None:
+        names = ", ".join(resource.name for resource in refusal.protected)
+        self.say(f"  pulumi destroy refuses, deleting nothing: {names} protected (`protect`)")
+        self.say("  pulumi state unprotect --all, as an administrator tearing the stack down does on purpose")
 
     def destroyed(self, steps: list[Step], milliseconds: float) -> None:
         self.say(f"Destroyed {len(steps)} resources in {milliseconds:.0f} ms")
         self.say("")
-        self.say("What is left, by the services' own list calls")
 
-    def stock_taken(self, before: Inventory, after: Inventory, left: dict[str, set[str]]) -> None:
+    def stock_taken(
+        self, before: Inventory, after: Inventory, left: dict[str, set[str]], kept: dict[str, set[str]]
+    ) -> None:
+        accounts = ("accounts " if len(self.accounts) > 1 else "account ") + " and ".join(self.accounts)
+        self.say(f"What is left in {accounts}, by the services' own list calls")
         for kind in sorted(after.items):
             remaining = len(after.items[kind] - before.items.get(kind, set()))
-            self.say(f"  {kind:<24} {remaining} left")
+            retained = len(kept.get(kind, set()))
+            note = f" ({retained} retained on purpose, retainOnDelete)" if retained else ""
+            self.say(f"  {kind:<24} {remaining} left{note}")
         pending = len(after.keys_pending_deletion - before.keys_pending_deletion)
         if pending:
             self.say(
                 f"  kms keys pending deletion: {pending} (KMS keeps a deleted key for its 7-30 day window, as AWS does)"
             )
-        self.say("Nothing is left." if not left else f"LEFT BEHIND: {left}")
+        if any(kept.values()):
+            self.say(f"Retained by the programs, still in AWS: {kept}")
+        self.say(
+            ("Nothing else is left." if any(kept.values()) else "Nothing is left.")
+            if not left
+            else f"LEFT BEHIND: {left}"
+        )
+
+    def timed(self, by_program: dict[str, Timings]) -> None:
+        self.say("")
+        self.say(f"{'Timings (ms)':<14} {'deploy':>7} {'verify':>7} {'destroy':>8}")
+        for label, timing in by_program.items():
+            self.say(f"  {label:<12} {timing.deploy:>7.0f} {timing.verify:>7.0f} {timing.destroy:>8.0f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
-        description="Deploy a stack of this program into an emulated AWS account (moto), verify it, destroy it.",
+        description=(
+            "Deploy the bootstrap stack and then the pipeline stack of one name into emulated AWS accounts (moto), "
+            "verify both, destroy the pipeline and then the bootstrap, and show that nothing is left."
+        ),
     )
-    parser.add_argument("--stack", default="dev", help="the stack to deploy (Pulumi.<stack>.yaml); default dev")
+    parser.add_argument(
+        "--stack",
+        default="dev",
+        help="the stack of both programs (bootstrap/Pulumi.<stack>.yaml, Pulumi.<stack>.yaml); default dev",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -118,8 +175,4 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_locally(args.stack, reporter=reporter, keep=args.keep, port=args.port)
     except DeployFailedError:
         return 1
-    timings = outcome.timings
-    reporter.say(
-        f"Timings: deploy {timings.deploy:.0f} ms, verify {timings.verify:.0f} ms, destroy {timings.destroy:.0f} ms"
-    )
     return 0 if outcome.ok else 1

@@ -1,4 +1,15 @@
-"""Deploy the real program into the emulator, destroy it in reverse dependency order, take stock."""
+"""Deploy a real program into the emulator, destroy it in reverse dependency order, take stock.
+
+Two programs live in this repository: the pipeline (the root's __main__.py, the default) and the
+per-account bootstrap (bootstrap/__main__.py); `project_dir` says which one a deployment runs, and
+`account` which emulated account its credentials sign in to.
+
+`destroy` does what `pulumi destroy` does with the resource options it acts on
+(https://www.pulumi.com/docs/iac/concepts/options/protect/, .../retainondelete/): a stack holding a
+protected resource is refused before anything is deleted, unless it is first unprotected as
+`pulumi state unprotect` would; a retained resource is dropped from the stack without a call to
+AWS, so it stays in the account.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +25,8 @@ from emulator.backend import Emulator
 from emulator.errors import EmulatorError
 from emulator.mocks import MotoMocks, Progress, ReplayMocks, Step, describe, ignore_step
 from emulator.resources import TRANSLATORS
-from harness.capture import PROGRAM, ProgramFailedError, RegisteredResource, StackGraph, evaluate
-from harness.stack_config import stack_config
+from harness.capture import ProgramFailedError, RegisteredResource, StackGraph, evaluate
+from harness.stack_config import PROJECT_DIR, project_name, stack_config
 
 Program = Callable[[], Any] | Path
 
@@ -30,17 +41,28 @@ class Deployment:
     emulator: Emulator
     mocks: MotoMocks
     secret_keys: list[str] = field(default_factory=list)
+    # Which program: the pipeline at the repository root, or harness.stack_config.BOOTSTRAP_DIR.
+    project_dir: Path = PROJECT_DIR
+
+    @property
+    def project(self) -> str:
+        return project_name(self.project_dir)
 
     @property
     def region(self) -> str:
         return self.config["aws:region"]
 
     @property
+    def account_id(self) -> str:
+        """The account the program's credentials signed in to (what getCallerIdentity answered it)."""
+        return self.emulator.account_id(self.region, self.mocks.account)
+
+    @property
     def outputs(self) -> dict[str, Any]:
         return self.graph.exports
 
     def client(self, service: str) -> Any:
-        return self.emulator.client(service, self.region)
+        return self.emulator.client(service, self.region, self.mocks.account)
 
 
 class DeployFailedError(Exception):
@@ -56,30 +78,35 @@ def deploy(
     emulator: Emulator,
     stack: str = "dev",
     *,
+    project_dir: Path = PROJECT_DIR,
+    account: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     secret_keys: list[str] | None = None,
-    program: Program = PROGRAM,
+    program: Program | None = None,
     on_step: Progress = ignore_step,
 ) -> Deployment:
-    """Run `program` for `stack`, creating each resource in the emulator as its inputs resolve.
+    """Run `program` (the project's __main__.py by default) for `stack` of the project in `project_dir`,
+    signed in to `account` (moto's default one if None), creating each resource as its inputs resolve.
 
     Raises DeployFailedError if the program or a creation fails; its `partial` deployment holds
     what was created, for `destroy`.
     """
-    config = stack_config(stack, overrides)
+    config = stack_config(stack, overrides, project_dir)
     secrets = list(secret_keys or [])
-    mocks = MotoMocks(emulator, region=config["aws:region"], on_step=on_step)
+    mocks = MotoMocks(emulator, region=config["aws:region"], account=account, on_step=on_step)
     try:
-        graph = evaluate(stack, config=config, mocks=mocks, program=program, secret_keys=secrets)
+        graph = evaluate(
+            stack, config=config, mocks=mocks, program=program, secret_keys=secrets, project_dir=project_dir
+        )
     except ProgramFailedError as failure:
-        partial = Deployment(stack, config, failure.graph, emulator, mocks, secrets)
+        partial = Deployment(stack, config, failure.graph, emulator, mocks, secrets, project_dir)
         # The SDK re-raises whichever failed registration it awaits first; the cause is the first to fail.
         cause = mocks.first_failure or failure.cause
         raise DeployFailedError(cause, partial) from cause
-    return Deployment(stack, config, graph, emulator, mocks, secrets)
+    return Deployment(stack, config, graph, emulator, mocks, secrets, project_dir)
 
 
-def rerun(deployment: Deployment, program: Program = PROGRAM) -> StackGraph:
+def rerun(deployment: Deployment, program: Program | None = None) -> StackGraph:
     """The program run again against the deployment's state, as a second `pulumi up` would see it."""
     replay = ReplayMocks(deployment.graph, deployment.mocks)
     return evaluate(
@@ -88,6 +115,7 @@ def rerun(deployment: Deployment, program: Program = PROGRAM) -> StackGraph:
         mocks=replay,
         program=program,
         secret_keys=deployment.secret_keys,
+        project_dir=deployment.project_dir,
     )
 
 
@@ -165,14 +193,79 @@ def deletion_order(graph: StackGraph) -> list[RegisteredResource]:
     return order
 
 
+class ProtectedResourcesError(EmulatorError):
+    """`pulumi destroy` refused: the stack holds protected resources, and nothing was deleted."""
+
+    def __init__(self, protected: list[RegisteredResource]) -> None:
+        self.protected = protected
+        # The engine's own words (pulumi/pulumi pkg/resource/deploy/step_generator.go), for the first one.
+        urn = protected[0].urn
+        super().__init__(
+            f'resource "{urn}" cannot be deleted\nbecause it is protected. To unprotect the resource, either '
+            "remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, or use the "
+            f"command:\n`pulumi state unprotect '{urn}'`"
+            + (
+                f" ({len(protected) - 1} more protected: {', '.join(r.name for r in protected[1:])})"
+                if protected[1:]
+                else ""
+            )
+        )
+
+
+def protected(graph: StackGraph) -> list[RegisteredResource]:
+    """The custom resources `pulumi destroy` refuses to delete (the SDK copies a parent's protect to its children)."""
+    return [resource for resource in graph.resources if resource.custom and resource.protect]
+
+
+def retained(graph: StackGraph) -> list[RegisteredResource]:
+    """The custom resources a destroy leaves in AWS: retainOnDelete set on them or on an ancestor.
+
+    The engine, not the SDK, fills an unset retainOnDelete in from the parent; the captured request
+    holds it as a plain bool, so an explicit False under a retained parent reads as retained here.
+    """
+
+    def kept(resource: RegisteredResource) -> bool:
+        while True:
+            if resource.retain_on_delete:
+                return True
+            if not resource.parent or resource.parent not in graph_urns:
+                return False
+            resource = graph.by_urn(resource.parent)
+
+    graph_urns = {resource.urn for resource in graph.resources}
+    return [resource for resource in graph.resources if resource.custom and kept(resource)]
+
+
+def unprotect(deployment: Deployment) -> list[RegisteredResource]:
+    """`pulumi state unprotect --all`: clear protect in the stack's state (AWS is untouched); what was protected."""
+    found = protected(deployment.graph)
+    for resource in found:
+        resource.protect = False
+    return found
+
+
+RETAINED_NOTE = "retained: left in AWS, dropped from the stack (retainOnDelete)"
+
+
 def destroy(deployment: Deployment, *, on_step: Progress = ignore_step) -> list[Step]:
-    """Delete every resource through boto3, dependents first; return the steps taken."""
+    """Delete every resource through boto3, dependents first; return the steps taken.
+
+    Like `pulumi destroy`: a protected resource anywhere in the stack refuses the whole destroy
+    before anything is deleted (ProtectedResourcesError; `unprotect` first to go ahead), and a
+    retained resource is not deleted from AWS.
+    """
+    refused = protected(deployment.graph)
+    if refused:
+        raise ProtectedResourcesError(refused)
+    kept = {resource.urn for resource in retained(deployment.graph)}
     steps: list[Step] = []
     for resource in deletion_order(deployment.graph):
         started = time.perf_counter()
         note = ""
         if resource.is_provider:
             note = "nothing to delete"
+        elif resource.urn in kept:
+            note = RETAINED_NOTE
         else:
             translator = TRANSLATORS[resource.type]
             try:
@@ -200,11 +293,11 @@ def _every(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
     return list(getattr(client, operation)(**params).get(key, []))
 
 
-def take_inventory(emulator: Emulator, region: str) -> Inventory:
-    """List, service by service, what a leftover of this program could be."""
+def take_inventory(emulator: Emulator, region: str, account: str | None = None) -> Inventory:
+    """List, service by service, what a leftover of either program could be in `region` of `account`."""
 
     def client(service: str) -> Any:
-        return emulator.client(service, region)
+        return emulator.client(service, region, account)
 
     iam, kms, events, sns = client("iam"), client("kms"), client("events"), client("sns")
     roles = [role["RoleName"] for role in _every(iam, "list_roles", "Roles")]
@@ -221,6 +314,11 @@ def take_inventory(emulator: Emulator, region: str) -> Inventory:
                 f"{role}:{policy}"
                 for role in roles
                 for policy in _every(iam, "list_role_policies", "PolicyNames", RoleName=role)
+            },
+            "iam attached policies": {
+                f"{role}:{attached['PolicyArn']}"
+                for role in roles
+                for attached in _every(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role)
             },
             "kms keys": {key_id for key_id, meta in customer_keys.items() if meta["KeyState"] != "PendingDeletion"},
             "kms aliases": {

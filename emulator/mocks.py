@@ -59,9 +59,13 @@ def ignore_step(_: Step) -> None:
 class MotoMocks(Mocks):
     """Creates every custom resource in the emulator; components and providers create nothing."""
 
-    def __init__(self, emulator: Emulator, *, region: str, on_step: Progress = ignore_step) -> None:
+    def __init__(
+        self, emulator: Emulator, *, region: str, account: str | None = None, on_step: Progress = ignore_step
+    ) -> None:
         self.emulator = emulator
         self.default_region = region
+        # The account the program's credentials sign in to (None: moto's default account).
+        self.account = account
         self.on_step = on_step
         self.steps: list[Step] = []
         self._targets: dict[str, Target] = {}
@@ -81,7 +85,7 @@ class MotoMocks(Mocks):
         return Target(
             emulator=self.emulator,
             region=region,
-            account_id=self.emulator.account_id(region),
+            account_id=self.emulator.account_id(region, self.account),
             partition=partition_of(region),
             default_tags=default_tags,
         )

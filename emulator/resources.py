@@ -46,7 +46,7 @@ class Target:
     default_tags: Mapping[str, str] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        return self.emulator.client(service, self.region)
+        return self.emulator.client(service, self.region, self.account_id)
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -364,6 +364,25 @@ def plan_role_policy(request: Request) -> Apply:
 def delete_role_policy(target: Target, resource: RegisteredResource) -> None:
     role, _, name = resource.id.partition(":")
     target.client("iam").delete_role_policy(RoleName=role, PolicyName=name)
+
+
+def plan_role_policy_attachment(request: Request) -> Apply:
+    fields, target = request.inputs, request.target
+    role = fields.require("role")
+    policy_arn = fields.require("policyArn")
+
+    def apply() -> Created:
+        # An AWS managed policy is there only if the emulator loaded them (Emulator(aws_managed_policies=True));
+        # otherwise IAM answers NoSuchEntity, as AWS does for a policy that does not exist.
+        target.client("iam").attach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        # `<role>/<policy ARN>`, the id `pulumi import` takes (harness/fake_aws.py gives the same).
+        return f"{role}/{policy_arn}", {"role": role, "policyArn": policy_arn}
+
+    return apply
+
+
+def delete_role_policy_attachment(target: Target, resource: RegisteredResource) -> None:
+    target.client("iam").detach_role_policy(RoleName=resource.inputs["role"], PolicyArn=resource.inputs["policyArn"])
 
 
 def plan_oidc_provider(request: Request) -> Apply:
@@ -775,6 +794,11 @@ TRANSLATORS: dict[str, Translator] = {
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("put_bucket_policy", _bucket_policy, "delete_bucket_policy"),
     "aws:iam/role:Role": Translator(plan_role, _deleted_by("iam", "delete_role", "RoleName")),
     "aws:iam/rolePolicy:RolePolicy": Translator(plan_role_policy, delete_role_policy),
+    # A role with a managed policy attached cannot be deleted (DeleteConflict); the attachment
+    # depends on the role through its `role` input, so it is detached first.
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Translator(
+        plan_role_policy_attachment, delete_role_policy_attachment
+    ),
     # The roles carrying a policy as their boundary depend on it, so they are deleted first.
     "aws:iam/policy:Policy": Translator(plan_policy, _deleted_by("iam", "delete_policy", "PolicyArn")),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Translator(

@@ -45,11 +45,11 @@ def expect(condition: object, message: str) -> None:
 # --- policy reading ----------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _document(text: str | dict[str, Any]) -> dict[str, Any]:
+def parsed(text: str | dict[str, Any]) -> dict[str, Any]:
     return text if isinstance(text, dict) else cast(dict[str, Any], json.loads(text))
 
 
@@ -59,7 +59,7 @@ def _principal_matches(statement: dict[str, Any], principal: str | None) -> bool
         return value is None
     if principal == ANYONE:
         return value in ("*", {"AWS": "*"})
-    return isinstance(value, dict) and principal in _as_list(value.get("Service", []))
+    return isinstance(value, dict) and principal in as_list(value.get("Service", []))
 
 
 def statements_for(
@@ -71,11 +71,11 @@ def statements_for(
     statements (which name no principal).
     """
     found = []
-    for statement in _as_list(_document(document).get("Statement", [])):
+    for statement in as_list(parsed(document).get("Statement", [])):
         if statement.get("Effect") != effect or not _principal_matches(statement, principal):
             continue
-        actions = [pattern.lower() for pattern in _as_list(statement.get("Action", []))]
-        resources = _as_list(statement.get("Resource", []))
+        actions = [pattern.lower() for pattern in as_list(statement.get("Action", []))]
+        resources = as_list(statement.get("Resource", []))
         if any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in actions) and any(
             fnmatch.fnmatchcase(resource, pattern) for pattern in resources
         ):
@@ -86,15 +86,15 @@ def statements_for(
 # --- the checks --------------------------------------------------------------------------------
 
 
-def bucket_versioning(deployment: Deployment) -> str:
-    bucket = deployment.outputs["artifactBucket"]
+# --- bucket checks, shared by the artifact bucket and the bootstrap's state bucket ---------------
+
+
+def expect_versioned(deployment: Deployment, bucket: str) -> None:
     status = deployment.client("s3").get_bucket_versioning(Bucket=bucket).get("Status")
     expect(status == "Enabled", f"versioning of {bucket} is {status!r}, not Enabled")
-    return f"{bucket} is versioned"
 
 
-def bucket_encryption(deployment: Deployment) -> str:
-    bucket, key_arn = deployment.outputs["artifactBucket"], deployment.outputs["kmsKeyArn"]
+def expect_sse_kms(deployment: Deployment, bucket: str, key_arn: str) -> None:
     answer = deployment.client("s3").get_bucket_encryption(Bucket=bucket)
     rules = answer["ServerSideEncryptionConfiguration"]["Rules"]
     expect(len(rules) == 1, f"expected one encryption rule on {bucket}, found {rules}")
@@ -104,19 +104,15 @@ def bucket_encryption(deployment: Deployment) -> str:
         default.get("KMSMasterKeyID") == key_arn, f"{bucket} uses key {default.get('KMSMasterKeyID')}, not {key_arn}"
     )
     expect(rules[0].get("BucketKeyEnabled") is True, f"{bucket} has no S3 bucket key (every object would call KMS)")
-    return "SSE-KMS with the stack's key and a bucket key"
 
 
-def bucket_public_access_block(deployment: Deployment) -> str:
-    bucket = deployment.outputs["artifactBucket"]
+def expect_public_access_blocked(deployment: Deployment, bucket: str) -> None:
     block = deployment.client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     off = sorted(name for name, on in block.items() if on is not True)
     expect(len(block) == 4 and not off, f"public access block of {bucket} leaves {off or block} open")
-    return "all four public access blocks on"
 
 
-def bucket_tls_only(deployment: Deployment) -> str:
-    bucket = deployment.outputs["artifactBucket"]
+def expect_tls_only(deployment: Deployment, bucket: str) -> None:
     policy = deployment.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
     for action, resource in (
         ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
@@ -129,6 +125,29 @@ def bucket_tls_only(deployment: Deployment) -> str:
             if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         ]
         expect(denials, f"the policy of {bucket} does not deny {action} without TLS on {resource}: {policy}")
+
+
+# --- the pipeline's checks ---------------------------------------------------------------------
+
+
+def bucket_versioning(deployment: Deployment) -> str:
+    bucket = deployment.outputs["artifactBucket"]
+    expect_versioned(deployment, bucket)
+    return f"{bucket} is versioned"
+
+
+def bucket_encryption(deployment: Deployment) -> str:
+    expect_sse_kms(deployment, deployment.outputs["artifactBucket"], deployment.outputs["kmsKeyArn"])
+    return "SSE-KMS with the stack's key and a bucket key"
+
+
+def bucket_public_access_block(deployment: Deployment) -> str:
+    expect_public_access_blocked(deployment, deployment.outputs["artifactBucket"])
+    return "all four public access blocks on"
+
+
+def bucket_tls_only(deployment: Deployment) -> str:
+    expect_tls_only(deployment, deployment.outputs["artifactBucket"])
     return "requests without TLS are denied on the bucket and its objects"
 
 
@@ -150,7 +169,7 @@ def bucket_lifecycle(deployment: Deployment) -> str:
     return f"artifacts and old versions expire after {days} days, stale uploads after {abort}"
 
 
-def _projects(deployment: Deployment) -> list[dict[str, Any]]:
+def build_projects(deployment: Deployment) -> list[dict[str, Any]]:
     names = deployment.outputs["buildProjectNames"]
     projects = deployment.client("codebuild").batch_get_projects(names=names)["projects"]
     expect(sorted(project["name"] for project in projects) == sorted(names), f"CodeBuild has {projects}, not {names}")
@@ -162,7 +181,7 @@ def _pipeline(deployment: Deployment) -> dict[str, Any]:
     return cast(dict[str, Any], answer["pipeline"])
 
 
-def _role_name(arn: str) -> str:
+def role_name_from_arn(arn: str) -> str:
     return arn.rpartition("/")[2]
 
 
@@ -187,21 +206,21 @@ def _names_audience_and_subject(condition: dict[str, Any]) -> bool:
 
 def expected_trusts(deployment: Deployment) -> dict[str, Trust]:
     """Each role's expected trust, from who uses it: a CodeBuild project, the pipeline, GitHub Actions."""
-    account = deployment.emulator.account_id(deployment.region)
+    account = deployment.account_id
     guarded = {"StringEquals": {"aws:SourceAccount": account}}
     trusts = {
-        _role_name(project["serviceRole"]): Trust(
+        role_name_from_arn(project["serviceRole"]): Trust(
             {"Service": "codebuild.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
         )
-        for project in _projects(deployment)
+        for project in build_projects(deployment)
     }
-    trusts[_role_name(_pipeline(deployment)["roleArn"])] = Trust(
+    trusts[role_name_from_arn(_pipeline(deployment)["roleArn"])] = Trust(
         {"Service": "codepipeline.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
     )
     provider = deployment.outputs.get("githubOidcProviderArn")
     for output in ("githubDeployRoleArn", "githubPreviewRoleArn"):
         if output in deployment.outputs:
-            trusts[_role_name(deployment.outputs[output])] = Trust(
+            trusts[role_name_from_arn(deployment.outputs[output])] = Trust(
                 {"Federated": str(provider)},
                 "sts:AssumeRoleWithWebIdentity",
                 _names_audience_and_subject,
@@ -217,7 +236,7 @@ def roles_trust_their_service(deployment: Deployment) -> str:
     expect(deployed == set(expected), f"roles {sorted(deployed)} are not exactly those in use, {sorted(expected)}")
     for role_name, trust in expected.items():
         document = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-        statements = _as_list(_document(document)["Statement"])
+        statements = as_list(parsed(document)["Statement"])
         expect(len(statements) == 1, f"{role_name} has {len(statements)} trust statements, expected one")
         statement = statements[0]
         expect(
@@ -240,12 +259,12 @@ def roles_trust_their_service(deployment: Deployment) -> str:
     return f"{len(expected)} roles, each trusting exactly its principal and carrying its own policy"
 
 
-def _granted(document: str | dict[str, Any]) -> Iterator[tuple[str, str]]:
+def granted(document: str | dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(action, resource) of every Allow statement of an identity policy."""
-    for statement in _as_list(_document(document).get("Statement", [])):
+    for statement in as_list(parsed(document).get("Statement", [])):
         if statement.get("Effect") == "Allow":
-            for action in _as_list(statement.get("Action", [])):
-                for resource in _as_list(statement.get("Resource", [])):
+            for action in as_list(statement.get("Action", [])):
+                for resource in as_list(statement.get("Resource", [])):
                     yield action, resource
 
 
@@ -254,7 +273,7 @@ def service_roles_within_the_boundary(deployment: Deployment) -> str:
     boundary = deployment.outputs["permissionsBoundaryArn"]
     version = iam.get_policy(PolicyArn=boundary)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=boundary, VersionId=version)["PolicyVersion"]["Document"]
-    wildcards = sorted({action for action, _ in _granted(document) if action == "*" or action.endswith(":*")})
+    wildcards = sorted({action for action, _ in granted(document) if action == "*" or action.endswith(":*")})
     expect(not wildcards, f"the boundary {boundary} allows wildcard actions {wildcards}")
     service_roles = [name for name, trust in expected_trusts(deployment).items() if "Service" in trust.principal]
     for role_name in service_roles:
@@ -267,7 +286,7 @@ def service_roles_within_the_boundary(deployment: Deployment) -> str:
             own = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
             capped = [
                 f"{action} on {resource}"
-                for action, resource in _granted(own)
+                for action, resource in granted(own)
                 if not statements_for(document, "Allow", action, resource, principal=None)
             ]
             expect(not capped, f"the boundary cuts what {role_name}'s policy {policy_name} grants: {capped}")
@@ -276,8 +295,8 @@ def service_roles_within_the_boundary(deployment: Deployment) -> str:
 
 def projects_use_their_role_and_logs(deployment: Deployment) -> str:
     iam, logs = deployment.client("iam"), deployment.client("logs")
-    for project in _projects(deployment):
-        role_name = _role_name(project["serviceRole"])
+    for project in build_projects(deployment):
+        role_name = role_name_from_arn(project["serviceRole"])
         iam.get_role(RoleName=role_name)
         cloudwatch = project.get("logsConfig", {}).get("cloudWatchLogs", {})
         expect(cloudwatch.get("status") == "ENABLED", f"{project['name']} does not log to CloudWatch: {cloudwatch}")
@@ -313,7 +332,7 @@ def pipeline_wiring(deployment: Deployment) -> str:
     ]
     expected = list(zip(("Build", "Deploy"), outputs["buildProjectNames"], strict=True))
     expect(build_actions == expected, f"the CodeBuild actions run {build_actions}, expected {expected}")
-    _projects(deployment)  # the names are those of real projects
+    build_projects(deployment)  # the names are those of real projects
     return f"V2, artifacts in {store['location']} under the stack's key, stages run {[name for _, name in expected]}"
 
 
@@ -337,7 +356,7 @@ def sample_event(deployment: Deployment, file_name: str) -> EventMessageType:
     text = (SAMPLE_EVENTS / file_name).read_text(encoding="utf-8")
     text = text.replace(SAMPLE_PIPELINE, deployment.outputs["pipelineName"]).replace(SAMPLE_REGION, deployment.region)
     event = cast(EventMessageType, json.loads(text))
-    event["account"] = deployment.emulator.account_id(deployment.region)
+    event["account"] = deployment.account_id
     return event
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the emulator tests: fresh emulated accounts with a stack deployed into them.
+"""Fixtures for the emulator tests: fresh emulated accounts with a stack (or a bootstrap and its pipeline) in them.
 
 Every emulator here runs moto in this process, one at a time (a second one would share the
 first's account), so deployments are module- or function-scoped, never session-scoped.
@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from emulator.backend import Emulator
-from emulator.lifecycle import Deployment, deploy
+from emulator.lifecycle import Deployment, deploy, destroy, unprotect
+from emulator.local import BOOTSTRAP, PIPELINE, plan_for
 
 # Everything optional switched on: an S3 source, GitHub Actions roles with their OIDC provider,
 # and a Pulumi token kept in Secrets Manager (a made-up one, set as a secret as the CLI would).
@@ -33,3 +34,36 @@ def deployed(stack: str = "dev", **options: Any) -> Iterator[Deployment]:
     """`stack` deployed into a fresh emulator that disappears afterwards."""
     with Emulator() as emulator:
         yield deploy(emulator, stack, **options)
+
+
+@contextmanager
+def bootstrapped(
+    emulator: Emulator,
+    stack: str = "dev",
+    *,
+    with_pipeline: bool = True,
+    bootstrap_overrides: dict[str, Any] | None = None,
+) -> Iterator[dict[str, Deployment]]:
+    """The bootstrap and (unless told not to) the pipeline of `stack` deployed into `emulator`, each into
+    the account `make local` puts it in (emulator/local.py), and both destroyed afterwards, pipeline first
+    (unprotected first, as an administrator would), so the same emulator can take the next pair: it
+    loads AWS's managed policies once per account, which costs more than a deployment.
+    """
+    plan = plan_for(stack, emulator.default_account)
+    programs = plan.placements if with_pipeline else (plan.bootstrap,)
+    deployments: dict[str, Deployment] = {}
+    try:
+        for program in programs:
+            deployments[program.label] = deploy(
+                emulator,
+                stack,
+                project_dir=program.project_dir,
+                account=program.account,
+                overrides=bootstrap_overrides if program.label == BOOTSTRAP else None,
+            )
+        yield deployments
+    finally:
+        for label in (PIPELINE, BOOTSTRAP):
+            if label in deployments:
+                unprotect(deployments[label])
+                destroy(deployments[label])

@@ -125,23 +125,59 @@ def test_the_readme_lists_every_gap_and_placeholder() -> None:
             assert "**placeholder**" in section
 
 
-def test_the_command_prints_one_line_per_resource_then_outputs_checks_and_stock(
+def _section(lines: list[str], heading: str) -> list[str]:
+    """The lines after `heading` up to the next blank line."""
+    start = lines.index(heading) + 1
+    return lines[start : lines.index("", start)]
+
+
+def test_the_command_deploys_bootstrap_then_pipeline_verifies_both_and_destroys_pipeline_first(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = main(["--stack", "dev"])
     printed = capsys.readouterr().out
     lines = printed.splitlines()
+    deploy_headings = [line for line in lines if line.startswith("Deploying the ")]
+    destroy_headings = [line for line in lines if line.startswith("Destroying the ")]
+    # "Deploying the bootstrap stack dev ...": the program is the third word.
+    deploying = {heading.split()[2]: _section(lines, heading) for heading in deploy_headings}
+    destroying = {heading.split()[2]: _section(lines, heading) for heading in destroy_headings}
 
-    created = [line for line in lines if line.startswith("  + ")]
-    deleted = [line for line in lines if line.startswith("  - ")]
     assert code == 0, printed
-    assert len(created) == len(deleted) == 28
-    assert all(re.search(r"\s\d+\.\d ms", line) for line in created + deleted)
+    assert [heading.split()[2] for heading in deploy_headings] == ["bootstrap", "pipeline"]
+    assert [heading.split()[2] for heading in destroy_headings] == ["pipeline", "bootstrap"]
+    for program, count in (("bootstrap", 16), ("pipeline", 28)):
+        created = [line for line in deploying[program] if line.startswith("  + ")]
+        deleted = [line for line in destroying[program] if line.startswith("  - ")]
+        # One line per resource, each with its milliseconds, then the count.
+        assert len(created) == len(deleted) == count, program
+        assert all(re.search(r"\s\d+\.\d ms", line) for line in created + deleted)
+        assert deploying[program][-1].startswith(f"Deployed {count} resources in ")
+        assert destroying[program][-1].startswith(f"Destroyed {count} resources in ")
+    assert "  + aws:iam:RolePolicyAttachment" in printed
     assert "  + aws:codepipeline:Pipeline" in printed
+    assert re.search(r"^  stateBucket\s+cicd-state-123456789012-eu-west-1$", printed, re.MULTILINE)
     assert re.search(r"^  pipelineName\s+cicd-dev-pipeline-\w{7}$", printed, re.MULTILINE)
-    assert "15 ok, 0 failed" in printed
-    assert "Nothing is left." in printed
-    assert lines.index(created[-1]) < lines.index("Outputs") < lines.index(deleted[0])
+    assert re.search(r"^Verified in \d+ ms: 11 ok, 0 failed$", printed, re.MULTILINE)  # the bootstrap
+    assert re.search(r"^Verified in \d+ ms: 17 ok, 0 failed$", printed, re.MULTILINE)  # the pipeline and its links
+    assert "same account (123456789012 -> 123456789012)" in printed
+    # The bootstrap's bucket and key are protected: the refusal, then the administrator's unprotect.
+    refusal = destroying["bootstrap"][:2]
+    assert refusal[0].startswith("  pulumi destroy refuses, deleting nothing: ")
+    assert sorted(refusal[0].partition(": ")[2].split(" protected")[0].split(", ")) == [
+        "cicd-state-bucket",
+        "cicd-state-key",
+    ]
+    assert refusal[1].startswith("  pulumi state unprotect --all")
+    assert "What is left in account 123456789012, by the services' own list calls" in lines
+    assert "  iam attached policies    0 left" in lines
+    assert "Nothing is left." in lines
+    timings = lines[lines.index("Timings (ms)    deploy  verify  destroy") + 1 :]
+    assert [line.split()[0] for line in timings] == ["bootstrap", "pipeline"]
+    assert lines.index(deploy_headings[1]) < lines.index("Verifying the bootstrap through boto3")
+    assert lines.index("Verifying the pipeline through boto3, and against the bootstrap") < lines.index(
+        destroy_headings[0]
+    )
 
 
 def test_keep_serves_the_stack_to_the_aws_cli_until_enter() -> None:
@@ -165,3 +201,22 @@ def test_keep_serves_the_stack_to_the_aws_cli_until_enter() -> None:
     assert names == [autoname("cicd-dev-pipeline")]
     assert process.returncode == 0, remainder
     assert "Nothing is left." in remainder
+
+
+def test_a_failed_pipeline_deploy_destroys_it_and_the_bootstrap_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pipeline's last resources cannot be created: the bootstrap is up, the pipeline half-way.
+    monkeypatch.delitem(TRANSLATORS, "aws:codepipeline/pipeline:Pipeline")
+
+    code = main(["--stack", "dev"])
+    lines = capsys.readouterr().out.splitlines()
+
+    assert code == 1
+    failure = next(line for line in lines if line.startswith("Deploy FAILED: "))
+    assert "aws:codepipeline/pipeline:Pipeline" in failure
+    assert "the emulator does not support this resource type" in failure
+    destroyed = [line.split()[2] for line in lines if line.startswith("Destroying the ")]
+    assert destroyed == ["pipeline", "bootstrap"]
+    assert any(line.startswith("  pulumi destroy refuses, deleting nothing: ") for line in lines)
+    assert "Nothing is left." in lines
