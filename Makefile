@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed-dev
 .PHONY: help venv test lint typecheck check local clean bench diagram lint-workflows
 
 help:
-	@echo "make local   deploy the dev stack into an embedded AWS emulator, verify it, destroy it"
-	@echo "             (STACK=prod for another stack, KEEP=1 to explore it with the AWS CLI first)"
+	@echo "make local   deploy the dev bootstrap and pipeline stacks into an embedded AWS emulator,"
+	@echo "             verify both, destroy both (STACK=prod for another stack, KEEP=1 to explore first)"
 	@echo "make test    run the whole test suite (mocks and emulator)"
 	@echo "make lint    ruff and mypy"
 	@echo "make lint-workflows  zizmor and the schema checks of .github/, offline"
