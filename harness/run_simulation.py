@@ -1,16 +1,18 @@
 """Offline run simulation: would each call of one pipeline execution (pipeline/run_calls.py) be allowed?
+And each call the GitHub roles' `pulumi up` and `pulumi preview --refresh` make (pipeline/github_calls.py)?
 
 The engine resolves every catalogue entry against one or more captured graphs (harness.capture
-`evaluate`; several graphs are joined, e.g. a bootstrap stack and the pipeline stack), and judges each
-resulting request with principalmapper 1.1.5's local IAM evaluation, fed with what the program
-registers:
+`evaluate`; several graphs are joined, e.g. a bootstrap stack and the pipeline stack; a GitHub entry
+once per registered resource of its type, `github_scopes`), and judges each resulting request with
+principalmapper 1.1.5's local IAM evaluation, fed with what the program registers:
 
 - identity policies: a role's inline `aws:iam/rolePolicy:RolePolicy` documents, `inlinePolicies`,
   and managed policies (`aws:iam/rolePolicyAttachment:RolePolicyAttachment`, `managedPolicyArns`)
   read from `aws:iam/policy:Policy` in the graphs;
 - the role's `permissionsBoundary`, read from `aws:iam/policy:Policy` by ARN;
 - resource policies: bucket policies (for the bucket and its objects), topic policies, key policies
-  (a key without one gets AWS's default key policy), and role trust policies for sts:AssumeRole;
+  (a key without one gets AWS's default key policy), and role trust policies for sts:AssumeRole (for
+  sts:* only: IAM's own actions on a role have no resource policy);
 - the request context the catalogue lists, plus aws:PrincipalArn and aws:PrincipalAccount of the
   calling role (for an assumed-role session, aws:PrincipalArn is the role's ARN).
 
@@ -152,6 +154,7 @@ class Scope:
     facts: frozenset[When]
     values: Mapping[str, str]
     resources: Mapping[Resource, tuple[Target, ...]]
+    registered: str = ""  # the resource type a GitHub role's scope is for (RunCall.registered)
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ def _format(template: str, values: Mapping[str, str]) -> str:
 
 def requests_for(call: RunCall, scope: Scope) -> list[Request]:
     """The requests one entry makes in one scope: none unless its actor and facts match."""
-    if call.actor != scope.actor or not set(call.when) <= scope.facts:
+    if call.actor != scope.actor or call.registered != scope.registered or not set(call.when) <= scope.facts:
         return []
     targets = scope.resources.get(call.resource, ())
     if not targets:
@@ -200,7 +203,14 @@ def requests_for(call: RunCall, scope: Scope) -> list[Request]:
                 principal=scope.principal,
                 action=_format(call.action, values),
                 resource=target.arn,
-                context=MappingProxyType({key: _format(value, values) for key, value in call.context.items()}),
+                context=MappingProxyType(
+                    {
+                        _format(key, values): _format(value, values)
+                        if isinstance(value, str)
+                        else [_format(each, values) for each in value]
+                        for key, value in call.context.items()
+                    }
+                ),
             )
         )
     return found
@@ -208,7 +218,7 @@ def requests_for(call: RunCall, scope: Scope) -> list[Request]:
 
 def resolve(graphs: Sequence[StackGraph], calls: Iterable[RunCall] = RUN_CALLS) -> list[Request]:
     """Every request the catalogue makes for the joined graphs."""
-    found = scopes(graphs)
+    found = [*scopes(graphs), *github_scopes(graphs)]
     return [request for call in calls for scope in found for request in requests_for(call, scope)]
 
 
@@ -590,6 +600,117 @@ def _logs_scopes(graphs: Graphs) -> Iterator[Scope]:
 
 
 # ------------------------------------------------------------------------------------------------
+# The GitHub roles: what `pulumi up` / `pulumi preview --refresh` of their stack do to each resource
+
+GITHUB_ROLE_EXPORTS: Mapping[Actor, str] = MappingProxyType(
+    {"GitHub deploy role": "githubDeployRoleArn", "GitHub preview role": "githubPreviewRoleArn"}
+)
+ROLE = "aws:iam/role:Role"
+KEY = "aws:kms/key:Key"
+
+
+def github_scopes(graphs: Sequence[StackGraph]) -> list[Scope]:
+    """The GitHub roles of each graph that exports them, once per resource the graph registers, with
+    that resource's relations (pipeline/github_calls.py): `pulumi` manages or reads every one."""
+    joined = Graphs(graphs)
+    found = []
+    for graph in joined.graphs:
+        roles = {
+            actor: str(graph.exports[name]) for actor, name in GITHUB_ROLE_EXPORTS.items() if name in graph.exports
+        }
+        for resource in graph.custom() if roles else ():
+            facts, relations = _relations(joined, resource)
+            region = str(_provider(joined, resource).inputs.get("region", ""))
+            found += [
+                Scope(
+                    actor=actor,
+                    label=f"{actor} for {resource.name}",
+                    principal=role,
+                    facts=facts,
+                    values={**_arn_values(role), "region": region},
+                    resources=relations,
+                    registered=resource.type,
+                )
+                for actor, role in roles.items()
+            ]
+    return found
+
+
+def _provider(joined: Graphs, resource: RegisteredResource) -> RegisteredResource:
+    return joined.graph_of(resource).by_urn(resource.provider.rpartition("::")[0])
+
+
+def _tags(joined: Graphs, resource: RegisteredResource) -> dict[str, str]:
+    """`tag <Key>` values: the provider's default tags and the resource's own, as AWS stores them."""
+    default_tags = json.loads(_provider(joined, resource).inputs.get("defaultTags") or "{}").get("tags") or {}
+    return {f"tag {key}": str(value) for key, value in {**default_tags, **(resource.inputs.get("tags") or {})}.items()}
+
+
+def _own(joined: Graphs, resource: RegisteredResource | None) -> Target:
+    """A registered resource's own ARN, with its tags and, for a role, the boundary it carries."""
+    if resource is None:
+        raise CatalogueMismatchError("a resource the graphs name is not registered in them")
+    values = _tags(joined, resource)
+    if resource.type == ROLE and resource.inputs.get("permissionsBoundary"):
+        values["boundary"] = str(resource.inputs["permissionsBoundary"])
+    return Target(str(resource.outputs["arn"]), values)
+
+
+def _relations(
+    joined: Graphs, resource: RegisteredResource
+) -> tuple[frozenset[When], Mapping[Resource, tuple[Target, ...]]]:
+    """The facts of one registered resource, and the ARNs its relations (pipeline/github_calls.py) resolve to."""
+    kind, inputs, arn = resource.type, resource.inputs, resource.outputs.get("arn")
+    values = _arn_values(str(arn or ""))
+    facts: set[When] = set()
+    found: dict[Resource, tuple[Target, ...]] = {"every resource": (Target("*"),)}
+    if isinstance(arn, str) and "arn" not in inputs:  # an `arn` input names another resource (a target, a topic)
+        found["it"] = (_own(joined, resource),)
+    if kind == "aws:s3/bucket:Bucket":
+        found["its objects"] = (Target(f"{arn}/some/object"),)
+    elif kind.startswith("aws:s3/") and isinstance(inputs.get("bucket"), str):
+        found["its bucket"] = (Target(_bucket_arn("aws", inputs["bucket"])),)
+    elif kind == "aws:cloudwatch/logGroup:LogGroup":
+        found["its log streams"] = (Target(f"{arn}:*"),)
+    elif kind == "aws:iam/rolePolicy:RolePolicy":
+        found["its role"] = (_own(joined, joined.by_output(ROLE, "name", inputs["role"])),)
+    elif kind in ("aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy"):
+        found["its topic"] = (Target(str(inputs.get("topic") or inputs["arn"])),)
+    elif kind == "aws:cloudwatch/eventTarget:EventTarget":
+        rule = joined.by_output("aws:cloudwatch/eventRule:EventRule", "name", inputs["rule"])
+        found["its rule"] = (_own(joined, rule),)
+    elif kind == "aws:secretsmanager/secretVersion:SecretVersion":
+        secret_arn = str(inputs["secretId"])
+        found["its secret"] = (Target(secret_arn),)
+        secret = joined.by_output("aws:secretsmanager/secret:Secret", "arn", secret_arn)
+        if secret is not None and secret.inputs.get("kmsKeyId"):
+            key = _own(joined, joined.by_output(KEY, "arn", joined.key_arn(secret.inputs["kmsKeyId"], **values)))
+            found["its key"] = (Target(key.arn, {**key.values, "secret": secret_arn}),)
+    elif kind == "aws:kms/alias:Alias":
+        found["its key"] = (
+            _own(joined, joined.by_output(KEY, "arn", joined.key_arn(inputs["targetKeyId"], **values))),
+        )
+    elif kind == "aws:codebuild/project:Project":
+        found["its service role"] = (Target(str(inputs["serviceRole"])),)
+    elif kind == "aws:codepipeline/pipeline:Pipeline":
+        found["its service role"] = (Target(str(inputs["roleArn"])),)
+        connections = []
+        for connection in (
+            a["configuration"]["ConnectionArn"]
+            for a in _actions(resource)
+            if "ConnectionArn" in (a.get("configuration") or {})
+        ):
+            created = joined.by_output("aws:codestarconnections/connection:Connection", "arn", connection)
+            facts.add("created connection" if created else "configured connection")
+            tags = _tags(joined, created) if created else {}
+            connections.append(Target(connection, {"connection service": _arn_part(connection, 2), **tags}))
+        found["its connection"] = tuple(connections)
+    if any("boundary" in target.values for target in found.get("it", ()) + found.get("its role", ())):
+        facts.add("bounded role")
+    return frozenset(facts), MappingProxyType(found)
+
+
+# ------------------------------------------------------------------------------------------------
 # The access model: every policy document the graphs hold, and who they apply to
 
 GrantKind = Literal["identity", "boundary", "resource"]
@@ -638,8 +759,9 @@ def _parent(resource: str) -> str:
     A bucket policy covers the bucket's objects; a log group holds its streams."""
     if _arn_part(resource, 2) == "s3":
         return resource.split("/", 1)[0]
-    if _arn_part(resource, 2) == "logs" and ":log-stream:" in resource:
-        return resource.split(":log-stream:", 1)[0]
+    if _arn_part(resource, 2) == "logs":
+        # IAM names a group's streams, for most actions the group itself, with a trailing `:*`.
+        return resource.split(":log-stream:", 1)[0].removesuffix(":*")
     return resource
 
 
@@ -761,8 +883,12 @@ class AccessModel:
             {},
         )
 
-    def _resource_policy(self, resource: str) -> str | None:
-        return self.resource_policies.get(_parent(resource))
+    def _resource_policy(self, request: Request) -> str | None:
+        """The resource's own policy; a role's trust policy is one only for STS (iam:* calls on a role have none)."""
+        policy_id = self.resource_policies.get(_parent(request.resource))
+        if policy_id and policy_id.startswith("trust policy ") and not request.action.lower().startswith("sts:"):
+            return None
+        return policy_id
 
     def _owner(self, resource: str) -> tuple[str | None, bool]:
         """The account owning `resource`, and whether a graph registered it (else it is read off the ARN)."""
@@ -787,11 +913,11 @@ class AccessModel:
 
     def judge(self, request: Request) -> Judgement:
         """Whether AWS would allow `request`, judged on the sides of the decision the graphs hold."""
-        policy_id = self._resource_policy(request.resource)
+        policy_id = self._resource_policy(request)
         policy = self.documents[policy_id] if policy_id else None
         owner, registered = self._owner(request.resource)
         unjudged: list[str] = []
-        if not registered:
+        if not registered and request.resource != "*":  # "*": an action without a resource type
             what = {"kms": "key policy", "iam": "trust policy"}.get(_arn_part(request.resource, 2), "resource policy")
             unjudged.append(f"{request.resource} is not in the graphs: its {what} is not judged")
             if owner is None:
@@ -874,7 +1000,7 @@ class AccessModel:
             found["identity"] = [ref for d in role.identity for ref in allowing(d)]
             if role.boundary:
                 found["boundary"] = allowing(role.boundary)
-        policy_id = self._resource_policy(request.resource)
+        policy_id = self._resource_policy(request)
         if policy_id:
             statements = _statements(self.documents[policy_id])
             caller = self._node(role) if role is not None else request.principal
@@ -900,6 +1026,24 @@ class AccessModel:
             else:
                 statement["NotAction"] = [*_as_list(statement["NotAction"]), action]
         return AccessModel(documents, self.roles, self.resource_policies, self.owners)
+
+
+# Role callers lose their grant from their identity policy; service principals have none, so theirs
+# is taken from the resource policy. The other places a grant sits (the boundary, a key or trust
+# policy naming the account) are taken away too, one at a time, wherever one grants the call.
+PRIMARY: Mapping[str, GrantKind] = MappingProxyType({"role": "identity", "service": "resource"})
+
+
+def refused_without(model: AccessModel, request: Request) -> list[str]:
+    """What a removal left allowed, per place a grant sits; the primary place must hold a grant.
+    Empty when the request is seen refused each time one of its grants is taken away."""
+    found = model.granting(request)
+    caller = "role" if request.principal.startswith("arn:") else "service"
+    failures = [] if found[PRIMARY[caller]] else [f"{request}: no {PRIMARY[caller]} statement grants it"]
+    for kind, refs in found.items():
+        if refs and model.without(refs, request.action).judge(request).allowed:
+            failures.append(f"{request}: still allowed without its {kind} grant {refs}")
+    return failures
 
 
 # ------------------------------------------------------------------------------------------------

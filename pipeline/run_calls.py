@@ -15,6 +15,9 @@ Actors
 - "CloudWatch Logs": the service principal logs.<region>.amazonaws.com, per KMS-encrypted log group.
 - "step role": the role a build role assumes (its ASSUME_ROLE_ARN variable), where a joined graph
   defines it (the bootstrap's preview and deploy roles), for what `pulumi` calls after the assume-role.
+- "GitHub deploy role" / "GitHub preview role": the roles GitHub Actions assumes to run `pulumi up` and
+  `pulumi preview --refresh` of the stack that creates them. Their catalogue is pipeline/github_calls.py:
+  each entry names the resource type (`registered`) whose every instance `pulumi` manages or reads.
 
 Resources (each resolves to ARNs, with named values a context may use)
 - "artifact objects" / "artifact bucket" / "artifact key": an object in the pipeline's artifact
@@ -37,9 +40,12 @@ Resources (each resolves to ARNs, with named values a context may use)
   `s3 encryption context`).
 - "secrets provider key": the key of the `awskms://` secrets provider the bootstrap that owns the
   step role and the backend exports (`secretsProvider`): stacks in its backend are created with it.
+- "it", "its bucket", ... "every resource": for the GitHub roles, relations of the one registered
+  resource an entry is resolved for (pipeline/github_calls.py lists them).
 
-Context values are templates: `{region}`, `{account}`, `{partition}` of the actor, and the values
-named above. Every call reaches AWS over HTTPS, so each carries aws:SecureTransport=true.
+Context keys and values are templates: `{region}`, `{account}`, `{partition}` of the actor, and the
+values named above; a tuple is a multi-valued key (aws:TagKeys). Every call reaches AWS over HTTPS,
+so each carries aws:SecureTransport=true.
 
 `when` names the facts the engine reads off the graph that must all hold; none means wherever the
 actor exists. When they hold, the entry's resource must resolve to at least one ARN (the engine checks), so an
@@ -53,7 +59,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-Actor = Literal["pipeline role", "build role", "step role", "EventBridge", "CloudWatch Logs"]
+Actor = Literal[
+    "pipeline role",
+    "build role",
+    "step role",
+    "EventBridge",
+    "CloudWatch Logs",
+    "GitHub deploy role",
+    "GitHub preview role",
+]
 
 Resource = Literal[
     "artifact objects",
@@ -77,6 +91,19 @@ Resource = Literal[
     "state objects",
     "state bucket key",
     "secrets provider key",
+    # Relations of one registered resource, for the GitHub roles (pipeline/github_calls.py).
+    "it",
+    "its objects",
+    "its log streams",
+    "its bucket",
+    "its role",
+    "its topic",
+    "its rule",
+    "its secret",
+    "its key",
+    "its service role",
+    "its connection",
+    "every resource",
 ]
 
 When = Literal[
@@ -95,6 +122,10 @@ When = Literal[
     "s3 backend",
     "encrypted s3 backend",
     "awskms secrets provider",
+    # Of one registered resource, for the GitHub roles.
+    "bounded role",  # a role, or a role policy's role, that carries a permissions boundary
+    "created connection",  # a pipeline whose source connection the stack creates
+    "configured connection",  # a pipeline whose source connection the config names
 ]
 
 # --- The AWS documentation each entry comes from -------------------------------------------------
@@ -142,6 +173,9 @@ PULUMI_AWSKMS_SECRETS = "https://www.pulumi.com/docs/iac/concepts/secrets/"
 # aws CLI and pulumi's SDK use https:// endpoints.
 OVER_TLS: Mapping[str, str] = MappingProxyType({"aws:SecureTransport": "true"})
 
+# A context value template: one value, or several for a multi-valued key such as aws:TagKeys.
+ContextTemplate = str | tuple[str, ...]
+
 
 def _context(**values: str) -> Mapping[str, str]:
     return MappingProxyType({**OVER_TLS, **values})
@@ -168,8 +202,11 @@ class RunCall:
     doc: str
     why: str
     when: tuple[When, ...] = ()  # facts that must all hold; none means always
-    context: Mapping[str, str] = field(default_factory=lambda: OVER_TLS)
+    context: Mapping[str, ContextTemplate] = field(default_factory=lambda: OVER_TLS)
     see: tuple[str, ...] = ()  # further sources: other AWS pages, or pulumi's for what pulumi calls
+    # The Pulumi type whose every registered instance the call is made for (the GitHub roles'
+    # entries); "" for the run's actors, whose calls are not per resource.
+    registered: str = ""
 
 
 RUN_CALLS: tuple[RunCall, ...] = (

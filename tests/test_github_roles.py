@@ -1,18 +1,24 @@
 """The GitHub Actions roles: who may assume them, and what they may do to which resources.
 
-The permission checks evaluate the resolved policy documents the way IAM matches a request:
-Action and Resource (wildcards, case-insensitive actions), the conditions the program uses
-against the request's context (the boundary a role carries, the tags of a key, the service a
-role is passed to), and explicit Deny statements.
+What `pulumi up` (the deploy role) and `pulumi preview --refresh` (the preview role) call, per resource
+type, is pipeline/github_calls.py's catalogue. harness/run_simulation.py resolves it against the stack's
+graph and judges every call with principalmapper: the role's inline policy with its explicit Deny
+statements, the key policy, bucket and topic policies, and their conditions against the request context
+AWS sends (the boundary a role carries, the tags of a key, the service a role is passed to). Requests
+outside the catalogue, such as what only the administrator may do, are judged the same way.
+
+Who may assume the roles stays a structural check of their trust policies: principalmapper matches
+`AWS` and `Service` principals only, not `Federated` ones, so it cannot judge GitHub's
+AssumeRoleWithWebIdentity or its subject claims.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
 import secrets
-from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -22,6 +28,7 @@ import pytest
 
 from harness.capture import RegisteredResource, StackGraph, evaluate
 from harness.fake_aws import ACCOUNT_ID
+from harness.run_simulation import AccessModel, ContextValue, Simulation, describe, refused_without, resolve
 from harness.stack_config import qualify
 from pipeline.github import (
     GITHUB_OIDC_AUDIENCE,
@@ -29,8 +36,10 @@ from pipeline.github import (
     UNSCOPABLE_ACTIONS,
     UNSCOPABLE_READS,
 )
+from pipeline.github_calls import A_CONFIG_TAG, GITHUB_CALLS, github_calls_by_id
+from pipeline.run_calls import Actor
 from pipeline.settings import GITHUB_OIDC_HOST
-from tests.security.policies import RequestContext, actions, allows, resources
+from tests.security.policies import RequestContext, actions, allowed, resources
 from tests.support import settings_for
 
 REPOSITORY = "my-org/my-service"
@@ -103,24 +112,28 @@ def expanded(pattern: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# What each resource type needs, the ARN IAM authorizes it against, and the request's context.
+# What the roles call: pipeline/github_calls.py, judged by harness/run_simulation.py's engine.
+
+DEPLOY: Actor = "GitHub deploy role"
+PREVIEW: Actor = "GitHub preview role"
 
 
-NO_CONTEXT: RequestContext = MappingProxyType({})
+@functools.cache
+def simulation(variant: str) -> Simulation:
+    """The catalogue resolved against the variant's graph, and the graph's policies for judging it."""
+    return Simulation.of([variant_graph(variant)], GITHUB_CALLS)
+
+
+def role_arn(graph: StackGraph, kind: str) -> str:
+    return str(role(graph, kind).outputs["arn"])
 
 
 class Need(NamedTuple):
+    """A request outside the catalogue, for a test to ask of the engine."""
+
     action: str
     resource: str
-    context: RequestContext = NO_CONTEXT
-
-
-Needs = list[Need]
-NeedsFor = Callable[[RegisteredResource, StackGraph], Needs]
-
-PASSED_TO = "PassedToService"
-# A tag the stack's config adds (Pulumi.<stack>.yaml `tags`): changing it retags every resource.
-EXTRA_TAG = "Team"
+    context: RequestContext = MappingProxyType({})
 
 
 def _regional(service: str, resource: str) -> str:
@@ -131,14 +144,6 @@ def _role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
 
 
-def _bucket_arn(resource: RegisteredResource) -> str:
-    return f"arn:aws:s3:::{resource.inputs['bucket']}"
-
-
-def _bucket_setting(put: str, get: str) -> tuple[NeedsFor, NeedsFor]:
-    return (lambda r, g: [Need(put, _bucket_arn(r))], lambda r, g: [Need(get, _bucket_arn(r))])
-
-
 def tags_of(resource: RegisteredResource, graph: StackGraph) -> dict[str, str]:
     """`aws:ResourceTag/...` of a resource: its provider's default tags and its own."""
     provider = graph.by_urn(resource.provider.rpartition("::")[0])
@@ -146,223 +151,30 @@ def tags_of(resource: RegisteredResource, graph: StackGraph) -> dict[str, str]:
     return {f"aws:ResourceTag/{key}": value for key, value in tags.items()}
 
 
-def retagged(resource: RegisteredResource, graph: StackGraph, *keys: str) -> dict[str, str | list[str]]:
+def retagged(resource: RegisteredResource, graph: StackGraph, *keys: str) -> dict[str, ContextValue]:
     """The context of TagResource/UntagResource on `resource` for the tag `keys`."""
     return {**tags_of(resource, graph), "aws:TagKeys": list(keys)}
 
 
-def _role_named(graph: StackGraph, name: str) -> RegisteredResource:
-    return next(role for role in graph.of_type("aws:iam/role:Role") if role.outputs["name"] == name)
-
-
-def within_boundary(role: RegisteredResource) -> dict[str, str]:
+def within_boundary(role: RegisteredResource) -> dict[str, ContextValue]:
     return {"iam:PermissionsBoundary": role.inputs["permissionsBoundary"]}
 
 
-def _role_needs(role: RegisteredResource, _: StackGraph) -> Needs:
-    arn = role.outputs["arn"]
-    tagging = [Need("iam:TagRole", arn), Need("iam:UntagRole", arn)]
-    if not role.inputs.get("permissionsBoundary"):
-        return tagging  # a GitHub role: its trust and policy are the administrator's (administrator_only)
-    return [
-        *tagging,
-        Need("iam:CreateRole", arn, within_boundary(role)),
-        Need("iam:PutRolePermissionsBoundary", arn, within_boundary(role)),
-        Need("iam:UpdateAssumeRolePolicy", arn),
-        Need("iam:DeleteRole", arn),
+def unmet(variant: str, actor: Actor) -> list[str]:
+    """Every registered type without an entry for `actor`, and every call of `actor` the engine refuses or
+    cannot judge in full (only the connection the config names, which the stack does not hold, may be)."""
+    covered = {call.registered for call in GITHUB_CALLS if call.actor == actor}
+    missing = [
+        f"{r.type} {r.name}: no entry for the {actor} in pipeline/github_calls.py"
+        for r in variant_graph(variant).custom()
+        if r.type not in covered
     ]
-
-
-def _role_policy_needs(policy: RegisteredResource, graph: StackGraph) -> Needs:
-    role = _role_named(graph, policy.inputs["role"])
-    if not role.inputs.get("permissionsBoundary"):
-        return []  # a GitHub role's policy: the administrator's
-    return [Need(a, role.outputs["arn"], within_boundary(role)) for a in ("iam:PutRolePolicy", "iam:DeleteRolePolicy")]
-
-
-def _secret_key(resource: RegisteredResource, graph: StackGraph) -> str:
-    secret = next(
-        s for s in graph.of_type("aws:secretsmanager/secret:Secret") if s.outputs["arn"] == resource.inputs["secretId"]
-    )
-    return str(secret.inputs["kmsKeyId"])
-
-
-def _key_of_alias(alias: RegisteredResource, graph: StackGraph) -> RegisteredResource:
-    return next(key for key in graph.of_type("aws:kms/key:Key") if key.outputs["keyId"] == alias.inputs["targetKeyId"])
-
-
-def _pipeline_passes(resource: RegisteredResource, graph: StackGraph) -> Needs:
-    passed = [Need("iam:PassRole", str(resource.inputs["roleArn"]), {f"iam:{PASSED_TO}": "codepipeline.amazonaws.com"})]
-    created = {c.outputs["arn"]: c for c in graph.of_type("aws:codestarconnections/connection:Connection")}
-    for stage in resource.inputs["stages"]:
-        for action in stage["actions"]:
-            if "ConnectionArn" in (action.get("configuration") or {}):
-                arn = action["configuration"]["ConnectionArn"]
-                service = arn.split(":")[2]
-                tags = tags_of(created[arn], graph) if arn in created else {}
-                context = {f"{service}:{PASSED_TO}": "codepipeline.amazonaws.com", **tags}
-                passed.append(Need(f"{service}:PassConnection", arn, context))
-    return passed
-
-
-def _with_tags(*names: str) -> NeedsFor:
-    """`names` on the resource itself, a key or connection the stack's tags bring into reach."""
-    return lambda r, g: [Need(a, r.outputs["arn"], tags_of(r, g)) for a in names]
-
-
-# type -> (what `pulumi up` from CI does to it, what a preview with --refresh reads of it). What only
-# the administrator's `pulumi up` may do (create the key, change the boundary, ...) is ADMINISTRATOR_ONLY.
-NEEDS: dict[str, tuple[NeedsFor, NeedsFor]] = {
-    "aws:iam/role:Role": (_role_needs, lambda r, g: [Need("iam:GetRole", r.outputs["arn"])]),
-    "aws:iam/rolePolicy:RolePolicy": (
-        _role_policy_needs,
-        lambda r, g: [Need("iam:GetRolePolicy", _role_arn(r.inputs["role"]))],
-    ),
-    "aws:iam/policy:Policy": (
-        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("iam:TagPolicy", "iam:UntagPolicy")],
-        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("iam:GetPolicy", "iam:GetPolicyVersion")],
-    ),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
-        lambda r, g: [
-            Need(a, r.outputs["arn"]) for a in ("iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider")
-        ],
-        lambda r, g: [Need("iam:GetOpenIDConnectProvider", r.outputs["arn"])],
-    ),
-    "aws:kms/key:Key": (
-        lambda r, g: (
-            _with_tags("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion")(r, g)
-            + [Need(a, r.outputs["arn"], retagged(r, g, EXTRA_TAG)) for a in ("kms:TagResource", "kms:UntagResource")]
-        ),
-        _with_tags("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"),
-    ),
-    "aws:kms/alias:Alias": (
-        lambda r, g: [
-            Need("kms:CreateAlias", r.outputs["arn"]),
-            Need("kms:DeleteAlias", r.outputs["arn"]),
-            Need("kms:CreateAlias", _key_of_alias(r, g).outputs["arn"], tags_of(_key_of_alias(r, g), g)),
-        ],
-        lambda r, g: [Need("kms:ListAliases", "*")],
-    ),
-    "aws:s3/bucket:Bucket": (
-        lambda r, g: (
-            [Need(a, r.outputs["arn"]) for a in ("s3:CreateBucket", "s3:PutBucketTagging", "s3:DeleteBucket")]
-            + [Need(a, r.outputs["arn"] + "/some/artifact") for a in ("s3:DeleteObject", "s3:DeleteObjectVersion")]
-        ),
-        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("s3:ListBucket", "s3:GetBucketTagging", "s3:GetBucketAcl")],
-    ),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
-        "s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"
-    ),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_setting(
-        "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls"
-    ),
-    "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_setting(
-        "s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_setting(
-        "s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"
-    ),
-    "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("s3:PutBucketPolicy", "s3:GetBucketPolicy"),
-    "aws:cloudwatch/logGroup:LogGroup": (
-        lambda r, g: (
-            [Need("logs:DescribeLogGroups", "*")]
-            + [
-                Need(a, r.outputs["arn"] + suffix)
-                for a in (
-                    "logs:CreateLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:AssociateKmsKey",
-                    "logs:DeleteLogGroup",
-                )
-                for suffix in ("", ":*")
-            ]
-        ),
-        lambda r, g: [Need("logs:DescribeLogGroups", "*"), Need("logs:ListTagsForResource", r.outputs["arn"])],
-    ),
-    "aws:codebuild/project:Project": (
-        lambda r, g: (
-            [Need(a, r.outputs["arn"]) for a in ("codebuild:CreateProject", "codebuild:UpdateProject")]
-            + [Need("codebuild:DeleteProject", r.outputs["arn"])]
-            + [Need("iam:PassRole", str(r.inputs["serviceRole"]), {f"iam:{PASSED_TO}": "codebuild.amazonaws.com"})]
-        ),
-        lambda r, g: [Need("codebuild:BatchGetProjects", r.outputs["arn"])],
-    ),
-    "aws:codepipeline/pipeline:Pipeline": (
-        lambda r, g: (
-            [Need(a, r.outputs["arn"]) for a in ("codepipeline:CreatePipeline", "codepipeline:UpdatePipeline")]
-            + [Need("codepipeline:DeletePipeline", r.outputs["arn"])]
-            + _pipeline_passes(r, g)
-        ),
-        lambda r, g: [
-            Need(a, r.outputs["arn"]) for a in ("codepipeline:GetPipeline", "codepipeline:ListTagsForResource")
-        ],
-    ),
-    "aws:codestarconnections/connection:Connection": (
-        lambda r, g: [
-            *_with_tags("codestar-connections:DeleteConnection")(r, g),
-            Need("codestar-connections:TagResource", r.outputs["arn"], retagged(r, g, EXTRA_TAG)),
-        ],
-        _with_tags("codestar-connections:GetConnection"),
-    ),
-    "aws:sns/topic:Topic": (
-        lambda r, g: [
-            Need(a, r.outputs["arn"]) for a in ("sns:CreateTopic", "sns:SetTopicAttributes", "sns:DeleteTopic")
-        ],
-        lambda r, g: [Need("sns:GetTopicAttributes", r.outputs["arn"])],
-    ),
-    "aws:sns/topicSubscription:TopicSubscription": (
-        lambda r, g: [Need("sns:Subscribe", r.inputs["topic"]), Need("sns:Unsubscribe", "*")],
-        lambda r, g: [
-            Need("sns:GetSubscriptionAttributes", "*"),
-            Need("sns:ListSubscriptionsByTopic", r.inputs["topic"]),
-        ],
-    ),
-    "aws:sns/topicPolicy:TopicPolicy": (
-        lambda r, g: [Need("sns:SetTopicAttributes", r.inputs["arn"])],
-        lambda r, g: [Need("sns:GetTopicAttributes", r.inputs["arn"])],
-    ),
-    "aws:cloudwatch/eventRule:EventRule": (
-        lambda r, g: [Need(a, r.outputs["arn"]) for a in ("events:PutRule", "events:TagResource", "events:DeleteRule")],
-        lambda r, g: [Need("events:DescribeRule", r.outputs["arn"])],
-    ),
-    "aws:cloudwatch/eventTarget:EventTarget": (
-        lambda r, g: [
-            Need(a, _regional("events", f"rule/{r.inputs['rule']}"))
-            for a in ("events:PutTargets", "events:RemoveTargets")
-        ],
-        lambda r, g: [Need("events:ListTargetsByRule", _regional("events", f"rule/{r.inputs['rule']}"))],
-    ),
-    "aws:secretsmanager/secret:Secret": (
-        lambda r, g: [
-            Need(a, r.outputs["arn"]) for a in ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret")
-        ],
-        lambda r, g: [Need("secretsmanager:DescribeSecret", r.outputs["arn"])],
-    ),
-    "aws:secretsmanager/secretVersion:SecretVersion": (
-        lambda r, g: (
-            [Need(a, r.inputs["secretId"]) for a in ("secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue")]
-            + [
-                Need(a, _secret_key(r, g), {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"})
-                for a in ("kms:GenerateDataKey", "kms:Decrypt")
-            ]
-        ),
-        lambda r, g: [Need("secretsmanager:ListSecretVersionIds", r.inputs["secretId"])],
-    ),
-}
-
-
-def unmet(document: Document, graph: StackGraph, needs: int) -> list[str]:
-    """Every (resource, action, ARN) the document does not allow; `needs` 0 is up, 1 is preview."""
-    missing = []
-    for resource in graph.custom():
-        if resource.type not in NEEDS:
-            missing.append(f"{resource.type} {resource.name}: no entry in NEEDS; extend it and pipeline/github.py")
-            continue
-        for need in NEEDS[resource.type][needs](resource, graph):
-            if not allows(document, *need):
-                missing.append(f"{resource.type} {resource.name}: {need.action} on {need.resource} {need.context}")
-    return missing
+    found = simulation(variant)
+    judgements = [found.model.judge(request) for request in found.requests if request.call.actor == actor]
+    assert len(judgements) >= 30  # resolved against the graph, not vacuously empty
+    return missing + [
+        describe(j) for j in judgements if not j.allowed or (j.unjudged and j.request.resource != EXISTING_CONNECTION)
+    ]
 
 
 ADMINISTRATOR_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -437,6 +249,7 @@ def administrator_only(graph: StackGraph, stack: str) -> dict[str, Need]:
 
 
 STACKS = ["dev", "prod"]
+VARIANTS = [*STACKS, *SOURCE_VARIANTS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,7 +287,8 @@ def test_an_existing_oidc_provider_is_trusted_not_created() -> None:
     for kind in ("deploy", "preview"):
         assert trust(graph, kind)["Statement"][0]["Principal"] == {"Federated": EXISTING_PROVIDER}
     # Nor may the roles manage a provider the stack does not own.
-    assert not allows(permissions(graph, "deploy"), "iam:DeleteOpenIDConnectProvider", EXISTING_PROVIDER)
+    deploy = role_arn(graph, "deploy")
+    assert not allowed(AccessModel.of([graph]), deploy, "iam:DeleteOpenIDConnectProvider", EXISTING_PROVIDER)
 
 
 @pytest.mark.parametrize(
@@ -522,28 +336,51 @@ def test_the_role_arns_are_exported_for_the_workflow_variables(stack: str) -> No
 # What the roles may do
 
 
-@pytest.mark.parametrize("variant", [*STACKS, *SOURCE_VARIANTS])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_the_deploy_role_can_manage_every_resource_the_stack_registers(variant: str) -> None:
-    graph = variant_graph(variant)
-    assert unmet(permissions(graph, "deploy"), graph, needs=0) == []
+    assert unmet(variant, DEPLOY) == []
 
 
-@pytest.mark.parametrize("variant", [*STACKS, *SOURCE_VARIANTS])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_the_preview_role_can_read_every_resource_the_stack_registers(variant: str) -> None:
-    graph = variant_graph(variant)
-    assert unmet(permissions(graph, "preview"), graph, needs=1) == []
+    assert unmet(variant, PREVIEW) == []
+
+
+def test_each_catalogue_entry_cites_the_aws_documentation() -> None:
+    github_calls_by_id()  # ids are unique
+    for call in GITHUB_CALLS:
+        assert call.doc.startswith("https://docs.aws.amazon.com/"), call.id
+        assert all(url.startswith("https://") for url in call.see), call.id
+        assert call.why, call.id
+        assert call.registered, call.id
+        assert call.context.get("aws:SecureTransport") == "true", call.id
+
+
+@pytest.mark.parametrize("call_id", [call.id for call in GITHUB_CALLS])
+def test_each_call_is_refused_when_its_grant_is_removed(call_id: str) -> None:
+    """As for the run's calls (tests/security/test_run_simulation.py): taking away each statement that
+    grants it, in the role's policy or in the key policy, leaves the call refused."""
+    checked, failures = 0, []
+    for variant in VARIANTS:
+        found = simulation(variant)
+        for request in found.requests:
+            if request.call.id == call_id:
+                checked += 1
+                failures += [f"{variant}: {failure}" for failure in refused_without(found.model, request)]
+    assert checked, f"{call_id} applies in no variant"
+    assert failures == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_deploy_role_cannot_do_what_is_left_to_the_administrator(stack: str) -> None:
-    graph = every_option(stack)
-    deploy = permissions(graph, "deploy")
+    graph, model = every_option(stack), simulation(stack).model
+    deploy = role_arn(graph, "deploy")
     forbidden = administrator_only(graph, stack)
-    assert [name for name, need in forbidden.items() if allows(deploy, *need)] == []
+    assert [name for name, need in forbidden.items() if allowed(model, deploy, *need)] == []
     # Not vacuous: each forbidden change has a permitted twin, within the stack's own reach.
     key, role = graph.one("aws:kms/key:Key"), graph.one("aws:iam/role:Role", "-build-role")
-    assert allows(deploy, "kms:TagResource", key.outputs["arn"], retagged(key, graph, EXTRA_TAG))
-    assert allows(deploy, "iam:PutRolePolicy", role.outputs["arn"], within_boundary(role))
+    assert allowed(model, deploy, "kms:TagResource", key.outputs["arn"], retagged(key, graph, A_CONFIG_TAG))
+    assert allowed(model, deploy, "iam:PutRolePolicy", role.outputs["arn"], within_boundary(role))
 
 
 def test_what_is_not_granted_is_not_granted_for_a_documented_reason() -> None:
@@ -554,21 +391,24 @@ def test_what_is_not_granted_is_not_granted_for_a_documented_reason() -> None:
     assert {need.action for need in administrator_only(every_option("dev"), "dev").values()} >= set(NOT_GRANTED_CREATES)
 
 
-def test_every_resource_type_in_needs_is_still_registered() -> None:
+def test_every_resource_type_in_the_catalogue_is_still_registered() -> None:
     """An entry no stack registers any more is dead weight that hides a renamed type."""
     registered = {r.type for stack in STACKS for r in every_option(stack).custom()}
-    assert set(NEEDS) == registered
+    assert {call.registered for call in GITHUB_CALLS} == registered
 
 
 def test_connection_grants_follow_the_source_config() -> None:
-    given = permissions(variant_graph("dev-existing-connection"), "deploy")
-    to_pipeline = {f"codeconnections:{PASSED_TO}": "codepipeline.amazonaws.com"}
-    assert allows(given, "codeconnections:PassConnection", EXISTING_CONNECTION, to_pipeline)
-    assert not allows(given, "codeconnections:PassConnection", EXISTING_CONNECTION, {})
+    model, given = (
+        simulation("dev-existing-connection").model,
+        role_arn(variant_graph("dev-existing-connection"), "deploy"),
+    )
+    to_pipeline = {"codeconnections:PassedToService": "codepipeline.amazonaws.com"}
+    assert allowed(model, given, "codeconnections:PassConnection", EXISTING_CONNECTION, to_pipeline)
+    assert not allowed(model, given, "codeconnections:PassConnection", EXISTING_CONNECTION, {})
     other = _regional("codestar-connections", "connection/0a1b2c3d-0000-0000-0000-0a1b2c3d4e5f")
-    to_pipeline = {f"codestar-connections:{PASSED_TO}": "codepipeline.amazonaws.com"}
-    assert not allows(given, "codestar-connections:PassConnection", other, to_pipeline)
-    assert not allows(given, "codestar-connections:CreateConnection", "*")
+    to_pipeline = {"codestar-connections:PassedToService": "codepipeline.amazonaws.com"}
+    assert not allowed(model, given, "codestar-connections:PassConnection", other, to_pipeline)
+    assert not allowed(model, given, "codestar-connections:CreateConnection", "*")
     without_connection = permissions(variant_graph("prod-s3-source"), "deploy")
     assert [a for s in without_connection["Statement"] for a in actions(s) if "connection" in a.lower()] == []
 
@@ -584,28 +424,31 @@ def test_the_preview_role_can_change_nothing(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_pull_request_reads_neither_secrets_nor_artifacts(stack: str) -> None:
-    graph = every_option(stack)
-    preview = permissions(graph, "preview")
+    graph, model = every_option(stack), simulation(stack).model
+    preview = role_arn(graph, "preview")
     secret = graph.one("aws:secretsmanager/secret:Secret").outputs["arn"]
     bucket = graph.one("aws:s3/bucket:Bucket").outputs["arn"]
-    assert not allows(preview, "secretsmanager:GetSecretValue", secret)
-    assert not allows(preview, "s3:GetObject", f"{bucket}/source/build.zip")
-    assert allows(permissions(graph, "deploy"), "secretsmanager:GetSecretValue", secret)
+    assert not allowed(model, preview, "secretsmanager:GetSecretValue", secret)
+    assert not allowed(model, preview, "s3:GetObject", f"{bucket}/source/build.zip")
+    assert allowed(model, role_arn(graph, "deploy"), "secretsmanager:GetSecretValue", secret)
 
 
 def test_a_stacks_roles_cannot_touch_another_stacks_named_resources() -> None:
-    dev_deploy = permissions(github_graph("dev"), "deploy")
-    prod = github_graph("prod")
+    dev, prod = github_graph("dev"), github_graph("prod")
+    # Both stacks in one account: prod's key policy and the rest judge what dev's deploy role asks.
+    model, dev_deploy = AccessModel.of([dev, prod]), role_arn(dev, "deploy")
     # Keys and connections, named by random ids, are told apart by their Environment tag.
     reached = [
-        f"{resource.name}: {need.action} on {need.resource}"
-        for resource in prod.custom()
-        for need in NEEDS[resource.type][0](resource, prod)
-        if need.resource != "*" and allows(dev_deploy, *need)
+        f"{request.scope}: {request.action} on {request.resource}"
+        for request in resolve([prod], GITHUB_CALLS)
+        if request.call.actor == DEPLOY
+        and request.resource != "*"
+        and model.judge(dataclasses.replace(request, principal=dev_deploy)).allowed
     ]
     # The one exception is the account's single OIDC provider, which whichever stack created it owns.
     assert reached == [
-        f"cicd-prod-github-actions-oidc: {action} on arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{GITHUB_OIDC_HOST}"
+        f"{DEPLOY} for cicd-prod-github-actions-oidc: {action} on "
+        f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{GITHUB_OIDC_HOST}"
         for action in ("iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider")
     ]
 
@@ -647,15 +490,15 @@ def test_secrets_are_encrypted_only_through_secrets_manager_with_the_pipeline_ke
 
 
 def test_a_self_managed_state_bucket_is_writable_by_up_and_readable_by_previews() -> None:
-    graph = every_option("dev")
-    deploy, preview = permissions(graph, "deploy"), permissions(graph, "preview")
+    graph, model = every_option("dev"), simulation("dev").model
+    deploy, preview = role_arn(graph, "deploy"), role_arn(graph, "preview")
     bucket, checkpoint = f"arn:aws:s3:::{STATE_BUCKET}", f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/stacks/dev.json"
-    assert all(allows(deploy, a, checkpoint) for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"))
-    assert allows(preview, "s3:GetObject", checkpoint)
-    assert allows(preview, "s3:ListBucket", bucket)
-    assert not any(allows(preview, a, checkpoint) for a in ("s3:PutObject", "s3:DeleteObject"))
-    without = permissions(github_graph("dev"), "deploy")
-    assert not allows(without, "s3:GetObject", checkpoint)
+    assert all(allowed(model, deploy, a, checkpoint) for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"))
+    assert allowed(model, preview, "s3:GetObject", checkpoint)
+    assert allowed(model, preview, "s3:ListBucket", bucket)
+    assert not any(allowed(model, preview, a, checkpoint) for a in ("s3:PutObject", "s3:DeleteObject"))
+    without = github_graph("dev")
+    assert not allowed(AccessModel.of([without]), role_arn(without, "deploy"), "s3:GetObject", checkpoint)
 
 
 @pytest.mark.parametrize("kind", ["deploy", "preview"])

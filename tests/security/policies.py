@@ -8,14 +8,16 @@ registers a policy this table does not know, so no document escapes the checks.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import parliament
 
 from harness.capture import RegisteredResource, StackGraph
+from harness.run_simulation import AccessModel, ContextValue, Request
+from pipeline.run_calls import OVER_TLS, RunCall
 
 # Identity-based: attached to a principal, so they must name their resources.
 IDENTITY_POLICY_INPUTS = {
@@ -175,47 +177,26 @@ def takes_the_boundary_condition(action: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Evaluating a policy document the way IAM matches a request against it.
+# Asking the run simulation's engine (harness/run_simulation.py) about one request.
 
 # Condition keys and their values in a request, e.g. {"iam:PassedToService": "codebuild.amazonaws.com"}
 # or {"aws:TagKeys": ["Team"]}; a key the request does not carry is simply absent.
-RequestContext = Mapping[str, str | Sequence[str]]
+RequestContext = Mapping[str, ContextValue]
+
+# The catalogue entry of a request no catalogue makes (one a test expects refused, say): a placeholder
+# the engine does not read; the request names its principal.
+_ASKED = RunCall("asked by a test", "GitHub deploy role", "", "it", "", "not a catalogue entry")
 
 
-def _glob(pattern: str, value: str, *, ignore_case: bool) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+def asked(principal: str, action: str, resource: str, context: RequestContext | None = None) -> Request:
+    """`principal` calling `action` on `resource` with `context`, over TLS as every AWS call."""
+    return Request(
+        _ASKED, "asked by a test", principal, action, resource, MappingProxyType({**OVER_TLS, **(context or {})})
+    )
 
 
-def condition_holds(condition: Mapping[str, Mapping[str, Any]] | None, context: RequestContext) -> bool:
-    """IAM's reading of the condition operators the program uses; another operator is an error, not a guess.
-
-    StringEquals fails on an absent key; ForAllValues holds for an absent (empty) key, as in IAM:
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-    """
-    for operator, entries in (condition or {}).items():
-        for key, expected in entries.items():
-            wanted = set(as_list(expected))
-            if operator in ("StringEquals", "ArnEquals"):
-                value = context.get(key)
-                # ArnEquals matches like ArnLike; the program gives it whole ARNs, never patterns.
-                if not isinstance(value, str) or value not in wanted:
-                    return False
-            elif operator == "ForAllValues:StringNotEquals":
-                if wanted & set(as_list(context.get(key, []))):
-                    return False
-            else:
-                raise NotImplementedError(f"no evaluator for the condition operator {operator}; add one here")
-    return True
-
-
-def allows(document: dict[str, Any], action: str, resource: str, context: RequestContext | None = None) -> bool:
-    """Whether an Allow statement matches `action` on `resource` in `context`, and no Deny statement does."""
-    matching = [
-        statement
-        for statement in as_list(document["Statement"])
-        if any(_glob(pattern, action, ignore_case=True) for pattern in actions(statement))
-        and any(_glob(pattern, resource, ignore_case=False) for pattern in resources(statement))
-        and condition_holds(statement.get("Condition"), context or {})
-    ]
-    return bool(matching) and all(statement["Effect"] == "Allow" for statement in matching)
+def allowed(
+    model: AccessModel, principal: str, action: str, resource: str, context: RequestContext | None = None
+) -> bool:
+    """Whether principalmapper, given every policy the graphs hold, allows the request."""
+    return bool(model.judge(asked(principal, action, resource, context)).allowed)

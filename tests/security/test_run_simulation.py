@@ -21,11 +21,11 @@ from harness.fake_aws import FakeAws
 from harness.run_simulation import (
     AccessModel,
     CatalogueMismatchError,
-    GrantKind,
     Judgement,
     Request,
     Simulation,
     describe,
+    refused_without,
     resolve,
     scopes,
 )
@@ -221,21 +221,7 @@ def test_the_steps_reach_the_backend_as_their_assumed_roles() -> None:
 # ---------------------------------------------------------------------------------------------
 # Each call is refused without its grant
 
-# Role callers lose their grant from their identity policy; service principals have none, so theirs
-# is taken from the resource policy. The other places a grant sits (the boundary, a key or trust
-# policy naming the account) are taken away too, one at a time, wherever one grants the call.
-PRIMARY: dict[str, GrantKind] = {"role": "identity", "service": "resource"}
-
-
-def _refused_without(model: AccessModel, request: Request) -> list[str]:
-    """What a removal left allowed, per place a grant sits; the primary place must hold a grant."""
-    found = model.granting(request)
-    caller = "role" if request.principal.startswith("arn:") else "service"
-    failures = [] if found[PRIMARY[caller]] else [f"{request}: no {PRIMARY[caller]} statement grants it"]
-    for kind, refs in found.items():
-        if refs and model.without(refs, request.action).judge(request).allowed:
-            failures.append(f"{request}: still allowed without its {kind} grant {refs}")
-    return failures
+# harness.run_simulation.refused_without takes each grant away, one place at a time.
 
 
 @pytest.mark.parametrize("call_id", [call.id for call in RUN_CALLS])
@@ -246,7 +232,7 @@ def test_each_call_is_refused_when_its_grant_is_removed(call_id: str) -> None:
         for request in simulation.requests:
             if request.call.id == call_id:
                 checked += 1
-                failures += [f"{simulated}: {failure}" for failure in _refused_without(simulation.model, request)]
+                failures += [f"{simulated}: {failure}" for failure in refused_without(simulation.model, request)]
     assert checked, f"{call_id} applies in no variant"
     assert failures == []
 
