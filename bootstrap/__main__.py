@@ -15,11 +15,11 @@ import pulumi
 
 from bootstrap.settings import load_settings
 from pipeline.deploy_identity import DeployIdentity, DeployIdentityArgs
-from pipeline.provider import AwsAccount
+from pipeline.provider import AwsAccount, AwsAccountArgs
 from pipeline.state_backend import StateBackend, StateBackendArgs
 
 settings = load_settings()
-account = AwsAccount(settings.project, settings)
+account = AwsAccount(settings.project, AwsAccountArgs(region=settings.region, default_tags=settings.default_tags()))
 on_account = account.component_options()
 # Empty pipelineAccountId: the pipeline runs in the account being bootstrapped.
 pipeline_account_id = settings.pipeline_account_id or account.account_id

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
-
-from pipeline.settings import Settings
 
 # Parts left behind by interrupted uploads are billed like objects; a week is plenty.
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
@@ -30,21 +30,25 @@ def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     )
 
 
+@dataclass(frozen=True)
+class ArtifactStoreArgs:
+    """The key the bucket encrypts with, how long artifacts live, and whether a destroy may empty it."""
+
+    key_arn: pulumi.Input[str]
+    expiry_days: int
+    # True lets `pulumi destroy` delete a bucket that still holds artifacts (and their versions).
+    force_destroy: bool = False
+
+
 class ArtifactStore(pulumi.ComponentResource):
     """Where CodePipeline keeps the artifacts passed between stages."""
 
     bucket: aws.s3.Bucket
 
-    def __init__(
-        self,
-        name: str,
-        settings: Settings,
-        key_arn: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:s3:ArtifactStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(name, force_destroy=settings.force_destroy_artifacts, opts=child)
+        self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=child)
         bucket_id = self.bucket.id
 
         public_access = aws.s3.BucketPublicAccessBlock(
@@ -75,7 +79,7 @@ class ArtifactStore(pulumi.ComponentResource):
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                         sse_algorithm="aws:kms",
-                        kms_master_key_id=key_arn,
+                        kms_master_key_id=args.key_arn,
                     ),
                     bucket_key_enabled=True,
                 )
@@ -90,11 +94,9 @@ class ArtifactStore(pulumi.ComponentResource):
                     id="expire-old-artifacts",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=settings.artifact_expiry_days
-                    ),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiry_days),
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=settings.artifact_expiry_days
+                        noncurrent_days=args.expiry_days
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS

@@ -17,16 +17,24 @@ needs the administrator's `pulumi up` (README, CI: one-time bootstrap).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.build import build_role_statements, build_steps, log_group_name
-from pipeline.delivery import pipeline_role_statements
+from pipeline.build import BuildProjectArgs, build_role_statements, log_group_name
+from pipeline.delivery import DeliveryPipelineArgs, pipeline_role_statements
 from pipeline.iam import merged_statements, policy_document
-from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
+from pipeline.shared import SharedResources, StackNames
+
+
+@dataclass(frozen=True)
+class PermissionsBoundaryArgs:
+    """Whose roles it caps, and the args of every build project and pipeline whose roles carry it."""
+
+    names: StackNames
+    builds: tuple[BuildProjectArgs, ...]
+    pipelines: tuple[DeliveryPipelineArgs, ...]
 
 
 class PermissionsBoundary(pulumi.ComponentResource):
@@ -38,43 +46,28 @@ class PermissionsBoundary(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        *,
-        settings: Settings,
-        account: AwsAccount,
-        artifact_bucket_arn: pulumi.Input[str],
-        key_arn: pulumi.Input[str],
-        topic_arn: pulumi.Input[str],
-        connection_arn: pulumi.Input[str] | None,
-        stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
+        args: PermissionsBoundaryArgs,
+        shared: SharedResources,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cicd:iam:PermissionsBoundary", name, None, opts)
-        # Every statement the service roles get, merged by Sid.
+        account, names = shared.account, args.names
+        # Every statement the service roles get, from the functions that build the roles' own, merged by Sid.
+        every_log_group = account.arn("logs", f"log-group:{log_group_name(names, '*')}")
         granted = [
             each
-            for step in build_steps(settings)
-            for each in build_role_statements(
-                settings,
-                account,
-                step,
-                log_group_arn=account.arn("logs", f"log-group:{log_group_name(settings, '*')}"),
-                artifact_bucket_arn=artifact_bucket_arn,
-                key_arn=key_arn,
-                stored_secrets=stored_secrets,
-            )
+            for build in args.builds
+            for each in build_role_statements(build, shared, log_group_arn=every_log_group)
         ]
-        granted += pipeline_role_statements(
-            settings,
-            account,
-            artifact_bucket_arn=artifact_bucket_arn,
-            key_arn=key_arn,
-            project_arns=[account.arn("codebuild", f"project/{settings.name_prefix}-*")],
-            topic_arn=topic_arn,
-            connection_arn=connection_arn,
-        )
+        every_project = [account.arn("codebuild", f"project/{names.prefix}-*")]
+        granted += [
+            each
+            for pipeline in args.pipelines
+            for each in pipeline_role_statements(pipeline, shared, project_arns=every_project)
+        ]
         self.policy = aws.iam.Policy(
             name,
-            description=f"Permissions boundary of the service roles of {settings.project} {settings.environment}",
+            description=f"Permissions boundary of the service roles of {names.label}",
             policy=policy_document(merged_statements(granted)),
             opts=pulumi.ResourceOptions(parent=self),
         )

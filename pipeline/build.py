@@ -5,18 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.iam import ServiceRole, Statement, statement
+from pipeline.iam import ServiceRole, ServiceRoleArgs, Statement, statement
 from pipeline.provider import AwsAccount
-from pipeline.settings import ASSUME_ROLE_VARIABLE, BACKEND_URL_VARIABLE, STACK_VARIABLE, BuildSecret, Settings
+from pipeline.shared import Foundation, SharedResources, StackNames
 
 BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
 
 # CodeBuild waits this long for capacity before it gives up on a queued build.
 QUEUED_TIMEOUT_MINUTES = 60
+
+# The build variables the projects set themselves (buildspecs/*.yml read them); a configured variable
+# may not take one of these names.
+STACK_VARIABLE = "PULUMI_STACK"
+ASSUME_ROLE_VARIABLE = "ASSUME_ROLE_ARN"
+PULUMI_TOKEN_VARIABLE = "PULUMI_ACCESS_TOKEN"
+BACKEND_URL_VARIABLE = "PULUMI_BACKEND_URL"
+
+SecretStore = Literal["SECRETS_MANAGER", "PARAMETER_STORE"]
+
+
+@dataclass(frozen=True)
+class BuildSecret:
+    """An environment variable a build reads from Secrets Manager or SSM, never in plain text."""
+
+    name: str
+    reference: str
+    store: SecretStore
 
 
 @dataclass(frozen=True)
@@ -29,12 +48,37 @@ class BuildStep:
     assume_role_arn: str
 
 
-def build_steps(settings: Settings) -> tuple[BuildStep, BuildStep]:
-    """The two steps: test and preview on every change, deploy after approval."""
+def build_steps(*, preview_role_arn: str, deploy_role_arn: str) -> tuple[BuildStep, BuildStep]:
+    """The two steps: test and preview on every change, deploy after approval; each assumes its own role."""
     return (
-        BuildStep("build", "build.yml", "Install, run the tests, and pulumi preview", settings.preview_role_arn),
-        BuildStep("deploy", "deploy.yml", "pulumi up --yes", settings.deploy_role_arn),
+        BuildStep("build", "build.yml", "Install, run the tests, and pulumi preview", preview_role_arn),
+        BuildStep("deploy", "deploy.yml", "pulumi up --yes", deploy_role_arn),
     )
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What both steps of one pipeline run with: the stack they act on, the machine, the limits, the variables."""
+
+    # The Pulumi stack the steps preview and deploy, and its backend (s3://...; "" for Pulumi Cloud,
+    # whose token then comes as a stored secret).
+    deploy_stack: str
+    backend_url: str
+    image: str
+    compute_type: str
+    timeout_minutes: int
+    log_retention_days: int
+    variables: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[BuildSecret, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildProjectArgs:
+    """One step's CodeBuild project: whose it is, which step, and how it runs."""
+
+    names: StackNames
+    step: BuildStep
+    config: BuildConfig
 
 
 def read_buildspec(file_name: str) -> str:
@@ -58,22 +102,16 @@ def secret_statements(
     return statements
 
 
-def log_group_name(settings: Settings, step_name: str) -> str:
+def log_group_name(names: StackNames, step_name: str) -> str:
     """A step's log group (the permissions boundary names them all with the step `*`)."""
-    return f"/{settings.project}/{settings.environment}/codebuild/{step_name}"
+    return f"/{names.project}/{names.environment}/codebuild/{step_name}"
 
 
 def build_role_statements(
-    settings: Settings,
-    account: AwsAccount,
-    step: BuildStep,
-    *,
-    log_group_arn: pulumi.Input[str],
-    artifact_bucket_arn: pulumi.Input[str],
-    key_arn: pulumi.Input[str],
-    stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
+    args: BuildProjectArgs, shared: SharedResources, *, log_group_arn: pulumi.Input[str]
 ) -> list[Statement]:
     """What one build step's role may do: its own logs, the artifacts, the key, its secrets, its step role."""
+    artifact_bucket_arn = shared.artifact_bucket_arn
     statements: list[Statement] = [
         statement(
             "WriteOwnLogs",
@@ -86,27 +124,27 @@ def build_role_statements(
             [pulumi.Output.concat(artifact_bucket_arn, "/*")],
         ),
         statement("LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [artifact_bucket_arn]),
-        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-        *secret_statements(account, settings.build_secrets, stored_secrets),
+        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [shared.key_arn]),
+        *secret_statements(shared.account, args.config.secrets, shared.stored_secrets),
     ]
-    statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [step.assume_role_arn]))
+    statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [args.step.assume_role_arn]))
     return statements
 
 
 def environment_variables(
-    settings: Settings, step: BuildStep, stored: Mapping[str, pulumi.Input[str]] | None = None
+    args: BuildProjectArgs, stored: Mapping[str, pulumi.Input[str]] | None = None
 ) -> list[aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs]:
-    """Plain settings in the clear; secrets only as references CodeBuild resolves at run time.
+    """Plain values in the clear; secrets only as references CodeBuild resolves at run time.
 
     `stored` maps variable names to the ARNs of secrets this stack keeps in Secrets Manager.
     """
-    # Both steps always assume their bootstrap role (the settings require one); the buildspecs refuse to
-    # run pulumi as the CodeBuild role.
-    plain = [(STACK_VARIABLE, settings.deploy_stack), (ASSUME_ROLE_VARIABLE, step.assume_role_arn)]
-    plain += settings.build_environment
-    if settings.backend_url:
+    config = args.config
+    # Both steps always assume their bootstrap role; the buildspecs refuse to run pulumi as the CodeBuild role.
+    plain = [(STACK_VARIABLE, config.deploy_stack), (ASSUME_ROLE_VARIABLE, args.step.assume_role_arn)]
+    plain += config.variables
+    if config.backend_url:
         # `pulumi login` reads the backend from PULUMI_BACKEND_URL (buildspecs/*.yml).
-        plain.append((BACKEND_URL_VARIABLE, settings.backend_url))
+        plain.append((BACKEND_URL_VARIABLE, config.backend_url))
     variables = [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
         for name, value in plain
@@ -115,7 +153,7 @@ def environment_variables(
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(
             name=secret.name, value=secret.reference, type=secret.store
         )
-        for secret in settings.build_secrets
+        for secret in config.secrets
     ]
     variables += [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=arn, type="SECRETS_MANAGER")
@@ -132,60 +170,45 @@ class BuildProject(pulumi.ComponentResource):
     service_role: ServiceRole
 
     def __init__(
-        self,
-        name: str,
-        *,
-        settings: Settings,
-        step: BuildStep,
-        account: AwsAccount,
-        artifact_bucket_arn: pulumi.Input[str],
-        key_arn: pulumi.Input[str],
-        permissions_boundary: pulumi.Input[str],
-        stored_secrets: Mapping[str, pulumi.Input[str]] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, args: BuildProjectArgs, shared: Foundation, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("cicd:codebuild:BuildProject", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        step, config = args.step, args.config
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=log_group_name(settings, step.name),
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=key_arn,
+            name=log_group_name(args.names, step.name),
+            retention_in_days=config.log_retention_days,
+            kms_key_id=shared.key_arn,
             opts=child,
         )
         self.service_role = ServiceRole(
             f"{name}-role",
-            service="codebuild.amazonaws.com",
-            account_id=account.account_id,
-            statements=build_role_statements(
-                settings,
-                account,
-                step,
-                log_group_arn=self.log_group.arn,
-                artifact_bucket_arn=artifact_bucket_arn,
-                key_arn=key_arn,
-                stored_secrets=stored_secrets,
+            ServiceRoleArgs(
+                service="codebuild.amazonaws.com",
+                account_id=shared.account.account_id,
+                statements=build_role_statements(args, shared, log_group_arn=self.log_group.arn),
+                permissions_boundary=shared.permissions_boundary_arn,
+                description=f"CodeBuild {step.name} step of {args.names.label}",
             ),
-            permissions_boundary=permissions_boundary,
-            description=f"CodeBuild {step.name} step of {settings.project} {settings.environment}",
             opts=child,
         )
         self.project = aws.codebuild.Project(
             name,
             description=step.description,
             service_role=self.service_role.arn,
-            build_timeout=settings.build_timeout_minutes,
+            build_timeout=config.timeout_minutes,
             queued_timeout=QUEUED_TIMEOUT_MINUTES,
-            encryption_key=key_arn,
+            encryption_key=shared.key_arn,
             source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=read_buildspec(step.buildspec)),
             artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
             environment=aws.codebuild.ProjectEnvironmentArgs(
                 type="LINUX_CONTAINER",
-                compute_type=settings.compute_type,
-                image=settings.build_image,
+                compute_type=config.compute_type,
+                image=config.image,
                 image_pull_credentials_type="CODEBUILD",
                 privileged_mode=False,
-                environment_variables=environment_variables(settings, step, stored_secrets),
+                environment_variables=environment_variables(args, shared.stored_secrets),
             ),
             cache=aws.codebuild.ProjectCacheArgs(type="LOCAL", modes=["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"]),
             logs_config=aws.codebuild.ProjectLogsConfigArgs(

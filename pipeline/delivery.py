@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from pipeline.build import BuildProject
-from pipeline.iam import ServiceRole, Statement, statement
-from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
-from pipeline.source import source_bucket_arn, use_connection_action
+from pipeline.iam import ServiceRole, ServiceRoleArgs, Statement, statement
+from pipeline.shared import Foundation, SharedResources, StackNames
+from pipeline.source import PipelineSource, RepositorySource, source_bucket_arn, use_connection_action
 
 SOURCE_ACTION = "Source"
 SOURCE_ARTIFACT = "source"
 
 
-def source_stage(settings: Settings, connection_arn: pulumi.Input[str] | None) -> aws.codepipeline.PipelineStageArgs:
-    source = settings.source
-    if source.type == "codestar":
+@dataclass(frozen=True)
+class DeliveryPipelineArgs:
+    """One pipeline: whose it is, where its code comes from, which stack it deploys, and how runs proceed."""
+
+    names: StackNames
+    source: PipelineSource
+    # The Pulumi stack the Deploy step updates (named in the approval request).
+    deploy_stack: str
+    # A person approves each deploy, after reading the Build step's preview.
+    require_approval: bool = False
+    # CodePipeline V2's execution mode: QUEUED, SUPERSEDED or PARALLEL.
+    execution_mode: str = "QUEUED"
+
+
+def connection_for(source: RepositorySource, shared: SharedResources) -> pulumi.Input[str]:
+    """The shared connection a repository source reads through; a stack without one cannot read a repository."""
+    if shared.connection_arn is None:
+        raise ValueError(f"the source {source.repository} is read through a connection, and the stack has none")
+    return shared.connection_arn
+
+
+def source_stage(source: PipelineSource, shared: SharedResources) -> aws.codepipeline.PipelineStageArgs:
+    if isinstance(source, RepositorySource):
         provider = "CodeStarSourceConnection"
         configuration: dict[str, pulumi.Input[str]] = {
-            "ConnectionArn": connection_arn or "",
+            "ConnectionArn": connection_for(source, shared),
             "FullRepositoryId": source.repository,
             "BranchName": source.branch,
             "OutputArtifactFormat": "CODE_ZIP",
@@ -71,7 +91,7 @@ def codebuild_stage(
     )
 
 
-def approval_stage(settings: Settings, topic_arn: pulumi.Input[str]) -> aws.codepipeline.PipelineStageArgs:
+def approval_stage(args: DeliveryPipelineArgs, topic_arn: pulumi.Input[str]) -> aws.codepipeline.PipelineStageArgs:
     return aws.codepipeline.PipelineStageArgs(
         name="Approval",
         actions=[
@@ -83,16 +103,16 @@ def approval_stage(settings: Settings, topic_arn: pulumi.Input[str]) -> aws.code
                 version="1",
                 configuration={
                     "NotificationArn": topic_arn,
-                    "CustomData": f"Approve deploying {settings.deploy_stack} after checking the Build preview.",
+                    "CustomData": f"Approve deploying {args.deploy_stack} after checking the Build preview.",
                 },
             )
         ],
     )
 
 
-def git_trigger(settings: Settings) -> list[aws.codepipeline.PipelineTriggerArgs]:
-    """Start on pushes to the configured branch only (V2 triggers replace change detection)."""
-    if settings.source.type != "codestar":
+def git_trigger(source: PipelineSource) -> list[aws.codepipeline.PipelineTriggerArgs]:
+    """Start on pushes to the source's branch only (V2 triggers replace change detection)."""
+    if not isinstance(source, RepositorySource):
         return []
     return [
         aws.codepipeline.PipelineTriggerArgs(
@@ -102,7 +122,7 @@ def git_trigger(settings: Settings) -> list[aws.codepipeline.PipelineTriggerArgs
                 pushes=[
                     aws.codepipeline.PipelineTriggerGitConfigurationPushArgs(
                         branches=aws.codepipeline.PipelineTriggerGitConfigurationPushBranchesArgs(
-                            includes=[settings.source.branch]
+                            includes=[source.branch]
                         )
                     )
                 ],
@@ -112,14 +132,7 @@ def git_trigger(settings: Settings) -> list[aws.codepipeline.PipelineTriggerArgs
 
 
 def pipeline_role_statements(
-    settings: Settings,
-    account: AwsAccount,
-    *,
-    artifact_bucket_arn: pulumi.Input[str],
-    key_arn: pulumi.Input[str],
-    project_arns: Sequence[pulumi.Input[str]],
-    topic_arn: pulumi.Input[str],
-    connection_arn: pulumi.Input[str] | None,
+    args: DeliveryPipelineArgs, shared: SharedResources, *, project_arns: Sequence[pulumi.Input[str]]
 ) -> list[Statement]:
     """What the pipeline's role may do: the artifacts, the key, its build projects, the approval topic, its source.
 
@@ -128,6 +141,7 @@ def pipeline_role_statements(
     fails with "Upload to S3 failed ... Access Denied" (aws-cdk issue 13557, fixed there the same way).
     https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html
     """
+    artifact_bucket_arn = shared.artifact_bucket_arn
     statements: list[Statement] = [
         statement(
             # Its own Sid: the boundary merges statements by Sid, and the build roles set no ACLs.
@@ -140,15 +154,17 @@ def pipeline_role_statements(
             ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
             [artifact_bucket_arn],
         ),
-        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+        statement("UsePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], [shared.key_arn]),
         statement("RunBuildSteps", ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], project_arns),
     ]
-    if settings.require_approval:
-        statements.append(statement("AskForApproval", ["sns:Publish"], [topic_arn]))
-    if settings.source.type == "codestar" and connection_arn is not None:
+    if args.require_approval:
+        statements.append(statement("AskForApproval", ["sns:Publish"], [shared.topic_arn]))
+    source = args.source
+    if isinstance(source, RepositorySource):
+        connection_arn = connection_for(source, shared)
         statements.append(statement("UseSourceConnection", [use_connection_action(connection_arn)], [connection_arn]))
     else:
-        bucket_arn = source_bucket_arn(settings, account)
+        bucket_arn = source_bucket_arn(source, shared.account)
         statements += [
             statement(
                 "ReadSourceObject",
@@ -169,61 +185,52 @@ class DeliveryPipeline(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        args: DeliveryPipelineArgs,
+        shared: Foundation,
         *,
-        settings: Settings,
-        account: AwsAccount,
-        artifact_bucket: pulumi.Input[str],
-        artifact_bucket_arn: pulumi.Input[str],
-        key_arn: pulumi.Input[str],
         build: BuildProject,
         deploy: BuildProject,
-        topic_arn: pulumi.Input[str],
-        connection_arn: pulumi.Input[str] | None,
-        permissions_boundary: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cicd:codepipeline:DeliveryPipeline", name, None, opts)
+        account = shared.account
         self.service_role = ServiceRole(
             f"{name}-role",
-            service="codepipeline.amazonaws.com",
-            account_id=account.account_id,
-            statements=pipeline_role_statements(
-                settings,
-                account,
-                artifact_bucket_arn=artifact_bucket_arn,
-                key_arn=key_arn,
-                project_arns=[build.arn, deploy.arn],
-                topic_arn=topic_arn,
-                connection_arn=connection_arn,
+            ServiceRoleArgs(
+                service="codepipeline.amazonaws.com",
+                account_id=account.account_id,
+                statements=pipeline_role_statements(args, shared, project_arns=[build.arn, deploy.arn]),
+                permissions_boundary=shared.permissions_boundary_arn,
+                description=f"CodePipeline of {args.names.label}",
             ),
-            permissions_boundary=permissions_boundary,
-            description=f"CodePipeline of {settings.project} {settings.environment}",
             opts=pulumi.ResourceOptions(parent=self),
         )
 
         stages = [
-            source_stage(settings, connection_arn),
+            source_stage(args.source, shared),
             codebuild_stage("Build", build.project_name, [SOURCE_ARTIFACT]),
         ]
-        if settings.require_approval:
-            stages.append(approval_stage(settings, topic_arn))
+        if args.require_approval:
+            stages.append(approval_stage(args, shared.topic_arn))
         stages.append(codebuild_stage("Deploy", deploy.project_name, [SOURCE_ARTIFACT]))
 
         self.pipeline = aws.codepipeline.Pipeline(
             name,
             # The provider's default is V1; V2 brings git triggers and execution modes.
             pipeline_type="V2",
-            execution_mode=settings.execution_mode,
+            execution_mode=args.execution_mode,
             role_arn=self.service_role.arn,
             artifact_stores=[
                 aws.codepipeline.PipelineArtifactStoreArgs(
                     type="S3",
-                    location=artifact_bucket,
-                    encryption_key=aws.codepipeline.PipelineArtifactStoreEncryptionKeyArgs(id=key_arn, type="KMS"),
+                    location=shared.artifact_bucket_name,
+                    encryption_key=aws.codepipeline.PipelineArtifactStoreEncryptionKeyArgs(
+                        id=shared.key_arn, type="KMS"
+                    ),
                 )
             ],
             stages=stages,
-            triggers=git_trigger(settings),
+            triggers=git_trigger(args.source),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service_role.policy]),
         )
         self.pipeline_name = self.pipeline.name

@@ -9,11 +9,13 @@ the pipeline's own roles get key access through their IAM policies.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
 from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
+from pipeline.shared import StackNames
 
 # How long a deleted key waits before it is gone for good (KMS allows 7 to 30 days).
 PRODUCTION_DELETION_WINDOW_DAYS = 30
@@ -72,30 +74,38 @@ def key_policy(account: AwsAccount) -> pulumi.Output[str]:
     )
 
 
+@dataclass(frozen=True)
+class PipelineKeyArgs:
+    """The account whose IAM policies decide who uses the key, its names, and how long a deletion waits."""
+
+    account: AwsAccount
+    names: StackNames
+    # A production key waits the longest KMS allows before a deletion is final.
+    production: bool = False
+
+
 class PipelineKey(pulumi.ComponentResource):
     """A rotating customer-managed KMS key with a readable alias."""
 
     key: aws.kms.Key
     alias: aws.kms.Alias
 
-    def __init__(
-        self, name: str, settings: Settings, account: AwsAccount, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: PipelineKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:kms:PipelineKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.key = aws.kms.Key(
             name,
-            description=f"Encrypts the {settings.project} {settings.environment} pipeline's artifacts, logs and alerts",
+            description=f"Encrypts the {args.names.label} pipeline's artifacts, logs and alerts",
             enable_key_rotation=True,
             deletion_window_in_days=(
-                PRODUCTION_DELETION_WINDOW_DAYS if settings.is_production else DEFAULT_DELETION_WINDOW_DAYS
+                PRODUCTION_DELETION_WINDOW_DAYS if args.production else DEFAULT_DELETION_WINDOW_DAYS
             ),
-            policy=key_policy(account),
+            policy=key_policy(args.account),
             opts=child,
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",
-            name=f"alias/{settings.project}-{settings.environment}",
+            name=f"alias/{args.names.slug}",
             target_key_id=self.key.key_id,
             opts=child,
         )

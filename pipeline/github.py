@@ -32,9 +32,10 @@ import pulumi_aws as aws
 
 from pipeline.iam import Statement, policy_document, statement
 from pipeline.provider import AwsAccount
-from pipeline.settings import GITHUB_OIDC_HOST, Settings
-from pipeline.source import connection_service
+from pipeline.shared import Foundation, StackNames
+from pipeline.source import SourceConnectionArgs, connection_service
 
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 DEPLOY_BRANCH = "main"
 PRODUCTION_ENVIRONMENT = "production"
@@ -79,17 +80,38 @@ _PIPELINE_SERVICE = "codepipeline.amazonaws.com"
 _PASSED_TO_SERVICES = ["codebuild.amazonaws.com", _PIPELINE_SERVICE]
 
 
-def deploy_subject(settings: Settings) -> str:
+@dataclass(frozen=True)
+class GitHubActionsArgs:
+    """Which repository's workflows may manage the stack, and what of the stack's they reach.
+
+    The roles' grants follow the stack's names and the source connection it uses; the resources
+    they reach are the shared ones (the `Foundation` the component also takes).
+    """
+
+    names: StackNames
+    # owner/repo exactly as GitHub spells it, or owner@<org id>/repo@<repo id> (immutable OIDC subjects).
+    repository: str
+    # A production stack deploys only from jobs in the repository's `production` environment.
+    production: bool = False
+    # The account's GitHub OIDC provider, where one exists already; "" creates it.
+    oidc_provider_arn: str = ""
+    # The S3 bucket of the stack's own Pulumi backend, which the roles then read and write; "" for none.
+    state_bucket: str = ""
+    # The source connection as the stack's SourceConnection is given it; None where no pipeline reads a repository.
+    connection: SourceConnectionArgs | None = None
+
+
+def deploy_subject(args: GitHubActionsArgs) -> str:
     """The OIDC `sub` of the jobs that may run `pulumi up` on this stack."""
-    repository = settings.github.repository
-    if settings.is_production:
+    repository = args.repository
+    if args.production:
         return f"repo:{repository}:environment:{PRODUCTION_ENVIRONMENT}"
     return f"repo:{repository}:ref:refs/heads/{DEPLOY_BRANCH}"
 
 
-def preview_subject(settings: Settings) -> str:
+def preview_subject(args: GitHubActionsArgs) -> str:
     """The OIDC `sub` GitHub gives every pull-request job of the repository."""
-    return f"repo:{settings.github.repository}:pull_request"
+    return f"repo:{args.repository}:pull_request"
 
 
 def web_identity_trust_policy(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
@@ -138,32 +160,35 @@ class Grant:
         return statement(f"{self.sid}ReadOnly", self.reads, self.resources, condition=self.condition)
 
 
-def tagged_by_this_stack(settings: Settings) -> dict[str, str]:
-    """`aws:ResourceTag` conditions that hold only for resources carrying this stack's scoping tags."""
-    tags = settings.default_tags()
+def tagged_by_this_stack(account: AwsAccount) -> dict[str, str]:
+    """`aws:ResourceTag` conditions that hold only for resources carrying this stack's scoping tags,
+    as the account's provider puts them on every resource."""
+    tags = account.default_tags
+    missing = [key for key in SCOPING_TAGS if key not in tags]
+    if missing:
+        raise ValueError(f"the account's provider must tag every resource with {', '.join(missing)}")
     return {f"aws:ResourceTag/{key}": tags[key] for key in SCOPING_TAGS}
 
 
-def retagging_within_the_stack(settings: Settings) -> Mapping[str, Mapping[str, Any]]:
+def retagging_within_the_stack(account: AwsAccount) -> Mapping[str, Mapping[str, Any]]:
     """Tag and untag this stack's resources, but never the scoping tags themselves, so no resource
     moves into or out of a stack's reach."""
     return {
-        "StringEquals": tagged_by_this_stack(settings),
+        "StringEquals": tagged_by_this_stack(account),
         "ForAllValues:StringNotEquals": {"aws:TagKeys": list(SCOPING_TAGS)},
     }
 
 
-def stack_grants(
-    settings: Settings, account: AwsAccount, key_arn: pulumi.Input[str], boundary_arn: pulumi.Input[str]
-) -> list[Grant]:
+def stack_grants(args: GitHubActionsArgs, shared: Foundation) -> list[Grant]:
     """What managing this stack takes, resource by resource, scoped by the names the stack gives.
 
     STS's GetCallerIdentity, which the provider and `get_caller_identity` call, needs no permission.
     Auto-named resources carry their logical name, `cicd-<environment>-...`, as a prefix; the log
     groups and the key alias are named `/<project>/<environment>/...` and `alias/<project>-<environment>`.
     """
-    prefix = settings.name_prefix
-    named = f"{settings.project}/{settings.environment}"
+    account, key_arn, boundary_arn = shared.account, shared.key_arn, shared.permissions_boundary_arn
+    prefix = args.names.prefix
+    named = f"{args.names.project}/{args.names.environment}"
     bucket = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
     roles = account.arn("iam", f"role/{prefix}-*", regional=False)
     keys = account.arn("kms", "key/*")
@@ -275,20 +300,20 @@ def stack_grants(
                 "kms:UpdateAlias",
                 "kms:UpdateKeyDescription",
             ),
-            condition={"StringEquals": tagged_by_this_stack(settings)},
+            condition={"StringEquals": tagged_by_this_stack(account)},
         ),
         Grant(
             "TagStackKeys",
             [keys],
             writes=("kms:TagResource", "kms:UntagResource"),
-            condition=retagging_within_the_stack(settings),
+            condition=retagging_within_the_stack(account),
         ),
         Grant(
             # The alias's side of an alias operation, in its own statement as AWS documents it:
             # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
             # Aliases carry no tags, but a name.
             "StackKeyAlias",
-            [account.arn("kms", f"alias/{settings.project}-{settings.environment}")],
+            [account.arn("kms", f"alias/{args.names.slug}")],
             writes=("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
         ),
         Grant(
@@ -379,28 +404,28 @@ def stack_grants(
             "StackSecretsEncryption",
             [key_arn],
             writes=("kms:Decrypt", "kms:GenerateDataKey"),
-            condition={"StringEquals": {"kms:ViaService": f"secretsmanager.{settings.region}.amazonaws.com"}},
+            condition={"StringEquals": {"kms:ViaService": f"secretsmanager.{account.region}.amazonaws.com"}},
         ),
     ]
     return [
         *grants,
-        *_connection_grants(settings, account),
-        *_oidc_provider_grants(settings, account),
-        *_state_grants(settings, account),
+        *_connection_grants(args, account),
+        *_oidc_provider_grants(args, account),
+        *_state_grants(args, account),
     ]
 
 
-def _connection_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
+def _connection_grants(args: GitHubActionsArgs, account: AwsAccount) -> list[Grant]:
     """Handing the source connection to CodePipeline, and managing it where the stack creates it."""
-    source = settings.source
-    if source.type != "codestar":
+    connection = args.connection
+    if connection is None:
         return []
-    if source.connection_arn:
-        service = connection_service(source.connection_arn)
+    if connection.existing_arn:
+        service = connection_service(connection.existing_arn)
         return [
             Grant(
                 "PassSourceConnectionToPipeline",
-                [source.connection_arn],
+                [connection.existing_arn],
                 writes=(f"{service}:PassConnection",),
                 condition={"StringEquals": {f"{service}:PassedToService": _PIPELINE_SERVICE}},
             )
@@ -408,7 +433,7 @@ def _connection_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
     # Connection ARNs are random ids too: the connection's tags scope them, as they do the keys.
     service = "codestar-connections"
     connections = account.arn(service, "connection/*")
-    stack_tags = tagged_by_this_stack(settings)
+    stack_tags = tagged_by_this_stack(account)
     return [
         Grant(
             "PassSourceConnectionToPipeline",
@@ -427,14 +452,14 @@ def _connection_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
             "TagSourceConnections",
             [connections],
             writes=(f"{service}:TagResource", f"{service}:UntagResource"),
-            condition=retagging_within_the_stack(settings),
+            condition=retagging_within_the_stack(account),
         ),
     ]
 
 
-def _oidc_provider_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
+def _oidc_provider_grants(args: GitHubActionsArgs, account: AwsAccount) -> list[Grant]:
     """The account's GitHub OIDC provider, where this stack is the one that created it."""
-    if settings.github.oidc_provider_arn:
+    if args.oidc_provider_arn:
         return []
     return [
         Grant(
@@ -454,11 +479,11 @@ def _oidc_provider_grants(settings: Settings, account: AwsAccount) -> list[Grant
     ]
 
 
-def _state_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
+def _state_grants(args: GitHubActionsArgs, account: AwsAccount) -> list[Grant]:
     """A self-managed backend's bucket: previews read the state; only `pulumi up` writes it and takes the lock."""
-    if not settings.github.state_bucket:
+    if not args.state_bucket:
         return []
-    bucket = pulumi.Output.concat("arn:", account.partition, ":s3:::", settings.github.state_bucket)
+    bucket = pulumi.Output.concat("arn:", account.partition, ":s3:::", args.state_bucket)
     return [
         Grant("PulumiStateBucket", [bucket], reads=("s3:GetBucketLocation", "s3:ListBucket")),
         Grant(
@@ -470,20 +495,19 @@ def _state_grants(settings: Settings, account: AwsAccount) -> list[Grant]:
     ]
 
 
-def deploy_denials(
-    account: AwsAccount, settings: Settings, *, github_roles: str, boundary_arn: pulumi.Input[str]
-) -> list[Statement]:
+def deploy_denials(args: GitHubActionsArgs, shared: Foundation, *, github_roles: str) -> list[Statement]:
     """What the deploy role may never do, whatever another policy allows: an explicit Deny wins.
 
     Changing the boundary, taking it off a role, or changing the GitHub roles themselves (which
     carry no boundary: the deploy role needs more than it allows) would undo the cap, so each is
     left to the administrator's `pulumi up`.
     """
+    account, boundary_arn = shared.account, shared.permissions_boundary_arn
     return [
         statement(
             "KeepTheBoundaryOnStackRoles",
             ["iam:DeleteRolePermissionsBoundary"],
-            [account.arn("iam", f"role/{settings.name_prefix}-*", regional=False)],
+            [account.arn("iam", f"role/{args.names.prefix}-*", regional=False)],
             effect="Deny",
         ),
         statement(
@@ -514,19 +538,12 @@ class GitHubActionsAccess(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str]
 
     def __init__(
-        self,
-        name: str,
-        *,
-        settings: Settings,
-        account: AwsAccount,
-        key_arn: pulumi.Input[str],
-        permissions_boundary_arn: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, args: GitHubActionsArgs, shared: Foundation, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("cicd:github:ActionsAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        if settings.github.oidc_provider_arn:
-            self.oidc_provider_arn = pulumi.Output.from_input(settings.github.oidc_provider_arn)
+        if args.oidc_provider_arn:
+            self.oidc_provider_arn = pulumi.Output.from_input(args.oidc_provider_arn)
         else:
             # IAM checks GitHub's certificate against its own trusted CAs; no thumbprint needed.
             provider = aws.iam.OpenIdConnectProvider(
@@ -537,19 +554,19 @@ class GitHubActionsAccess(pulumi.ComponentResource):
             )
             self.oidc_provider_arn = provider.arn
 
-        grants = stack_grants(settings, account, key_arn, permissions_boundary_arn)
-        denials = deploy_denials(account, settings, github_roles=name, boundary_arn=permissions_boundary_arn)
-        who = f"{settings.github.repository} for {settings.project} {settings.environment}"
+        grants = stack_grants(args, shared)
+        denials = deploy_denials(args, shared, github_roles=name)
+        who = f"{args.repository} for {args.names.label}"
         self.deploy_role = self._role(
             f"{name}-deploy",
             description=f"pulumi up from GitHub Actions of {who}",
-            subject=deploy_subject(settings),
+            subject=deploy_subject(args),
             statements=[*(grant.deploy_statement() for grant in grants), *denials],
         )
         self.preview_role = self._role(
             f"{name}-preview",
             description=f"read-only pulumi preview from pull requests of {who}",
-            subject=preview_subject(settings),
+            subject=preview_subject(args),
             statements=[s for s in (grant.preview_statement() for grant in grants) if s is not None],
         )
         self.register_outputs(

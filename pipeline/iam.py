@@ -8,6 +8,7 @@ is an output, which carries the dependency on the resource it names.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -85,6 +86,17 @@ def service_trust_policy(service: str, account_id: pulumi.Input[str]) -> pulumi.
     )
 
 
+@dataclass(frozen=True)
+class ServiceRoleArgs:
+    """The one service that may assume the role, for which account, what it may do, and its cap."""
+
+    service: str
+    account_id: pulumi.Input[str]
+    statements: Sequence[Statement]
+    permissions_boundary: pulumi.Input[str]
+    description: str
+
+
 class ServiceRole(pulumi.ComponentResource):
     """An IAM role one AWS service may assume, with its inline least-privilege policy.
 
@@ -100,30 +112,20 @@ class ServiceRole(pulumi.ComponentResource):
     role: aws.iam.Role
     policy: aws.iam.RolePolicy
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        service: str,
-        account_id: pulumi.Input[str],
-        statements: Sequence[Statement],
-        permissions_boundary: pulumi.Input[str],
-        description: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ServiceRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:iam:ServiceRole", name, None, opts)
         self.role = aws.iam.Role(
             name,
-            description=description,
-            assume_role_policy=service_trust_policy(service, account_id),
+            description=args.description,
+            assume_role_policy=service_trust_policy(args.service, args.account_id),
             max_session_duration=3600,
-            permissions_boundary=permissions_boundary,
+            permissions_boundary=args.permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.name,
-            policy=policy_document(statements),
+            policy=policy_document(args.statements),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.role.arn

@@ -6,10 +6,12 @@ pulumi_aws.events module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.settings import Settings
+from pipeline.shared import StackNames
 
 PIPELINE_STATE_CHANGE = "CodePipeline Pipeline Execution State Change"
 
@@ -72,22 +74,29 @@ def topic_policy(topic_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> p
     )
 
 
+@dataclass(frozen=True)
+class AlertTopicArgs:
+    """Whose topic it is, the key it is encrypted with, and who is subscribed by e-mail."""
+
+    names: StackNames
+    key_arn: pulumi.Input[str]
+    emails: tuple[str, ...] = ()
+
+
 class AlertTopic(pulumi.ComponentResource):
     """The SNS topic people subscribe to, encrypted with the pipeline's customer-managed key."""
 
     topic: aws.sns.Topic
 
-    def __init__(
-        self, name: str, settings: Settings, key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:notifications:AlertTopic", name, None, opts)
         self.topic = aws.sns.Topic(
             name,
-            display_name=f"{settings.project} {settings.environment}",
-            kms_master_key_id=key_arn,
+            display_name=args.names.label,
+            kms_master_key_id=args.key_arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for index, email in enumerate(settings.notification_emails):
+        for index, email in enumerate(args.emails):
             aws.sns.TopicSubscription(
                 f"{name}-email-{index}",
                 topic=self.topic.arn,
@@ -99,28 +108,31 @@ class AlertTopic(pulumi.ComponentResource):
         self.register_outputs({"arn": self.topic.arn})
 
 
+@dataclass(frozen=True)
+class FailureAlertArgs:
+    """Which pipeline to watch (its name output, so the rule waits for it), in which states, and where to tell."""
+
+    names: StackNames
+    pipeline_name: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    # CodePipeline execution states that alert.
+    states: tuple[str, ...] = ("FAILED",)
+
+
 class FailureAlert(pulumi.ComponentResource):
     """An EventBridge rule on the pipeline's state changes, delivered to the topic."""
 
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        settings: Settings,
-        pipeline_name: pulumi.Input[str],
-        topic_arn: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: FailureAlertArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:notifications:FailureAlert", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        topic_arn = args.topic_arn
         self.rule = aws.cloudwatch.EventRule(
             name,
-            description=f"{settings.project} {settings.environment}: pipeline execution "
-            + ", ".join(settings.alert_states),
-            event_pattern=failure_event_pattern(pipeline_name, settings.alert_states),
+            description=f"{args.names.label}: pipeline execution " + ", ".join(args.states),
+            event_pattern=failure_event_pattern(args.pipeline_name, args.states),
             opts=child,
         )
         policy = aws.sns.TopicPolicy(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 
-class ProviderSettings(Protocol):
-    """What the provider needs from a program's settings: the pipeline's `Settings` and the
-    bootstrap's `BootstrapSettings` both have it."""
+@dataclass(frozen=True)
+class AwsAccountArgs:
+    """The region every resource lands in, and the tags the provider puts on each of them."""
 
-    @property
-    def region(self) -> str: ...
-
-    def default_tags(self) -> dict[str, str]: ...
+    region: str
+    default_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AwsAccount(pulumi.ComponentResource):
@@ -30,14 +29,17 @@ class AwsAccount(pulumi.ComponentResource):
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
     region: str
+    default_tags: Mapping[str, str]
 
-    def __init__(self, name: str, settings: ProviderSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AwsAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:aws:Account", name, None, opts)
-        self.region = settings.region
+        self.region = args.region
+        # Policies that scope resources by their tags read them here (pipeline/github.py).
+        self.default_tags = dict(args.default_tags)
         self.provider = aws.Provider(
             name,
-            region=settings.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=settings.default_tags()),
+            region=args.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=self.default_tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         invoke = pulumi.InvokeOutputOptions(provider=self.provider, parent=self)

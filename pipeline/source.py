@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
 from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
+from pipeline.shared import StackNames
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """A GitHub repository, read through the stack's connection; pushes to `branch` start the pipeline."""
+
+    repository: str
+    branch: str = "main"
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    """A zip object in a versioned S3 bucket of the user's, which the pipeline polls."""
+
+    bucket: str
+    object_key: str = "source.zip"
+
+
+PipelineSource = RepositorySource | ObjectSource
+
+
+@dataclass(frozen=True)
+class SourceConnectionArgs:
+    """The connection's names, and an existing connection to use instead of creating one ("" creates one)."""
+
+    names: StackNames
+    existing_arn: str = ""
 
 
 class SourceConnection(pulumi.ComponentResource):
-    """The GitHub connection the Source stage uses: the configured one, or a new one.
+    """The GitHub connection the Source stage uses: an existing one, or a new one.
 
     A connection created here starts PENDING: a person must finish the GitHub handshake
     once in the console (Developer Tools > Settings > Connections) before the first run.
@@ -18,17 +47,15 @@ class SourceConnection(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, settings: Settings, account: AwsAccount, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: SourceConnectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:codestar:SourceConnection", name, None, opts)
-        if settings.source.connection_arn:
-            self.arn = pulumi.Output.from_input(settings.source.connection_arn)
+        if args.existing_arn:
+            self.arn = pulumi.Output.from_input(args.existing_arn)
         else:
             connection = aws.codestarconnections.Connection(
                 name,
                 # Connection names are limited to 32 characters and must be unique per account.
-                name=f"{settings.project}-{settings.environment}"[:32],
+                name=args.names.slug[:32],
                 provider_type="GitHub",
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -52,6 +79,6 @@ def use_connection_action(connection_arn: pulumi.Input[str]) -> pulumi.Output[st
     return pulumi.Output.from_input(connection_arn).apply(lambda arn: f"{connection_service(arn)}:UseConnection")
 
 
-def source_bucket_arn(settings: Settings, account: AwsAccount) -> pulumi.Output[str]:
-    """The S3 source bucket's ARN (the bucket is the user's, named in config)."""
-    return pulumi.Output.concat("arn:", account.partition, ":s3:::", settings.source.bucket)
+def source_bucket_arn(source: ObjectSource, account: AwsAccount) -> pulumi.Output[str]:
+    """The S3 source bucket's ARN (the bucket is the user's, named in its args)."""
+    return pulumi.Output.concat("arn:", account.partition, ":s3:::", source.bucket)

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import pulumi
 import pytest
 
-from harness.capture import StackGraph, evaluate
+from harness.capture import PROGRAM, StackGraph, evaluate
 from harness.stack_config import stack_config
-from pipeline.build import BuildProject, build_steps
+from pipeline.build import BuildProject
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings, load_settings
+from pipeline.shared import Foundation, SharedResources
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000001"
 BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/cicd-dev-boundary"
 BUCKET, BUCKET_ARN = "artifacts-bucket", "arn:aws:s3:::artifacts-bucket"
+TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
+
+
+@functools.cache
+def program() -> ModuleType:
+    """The pipeline program's __main__.py as a module: its settings-to-args mappings, without `main()`.
+
+    Component tests build their args with these mappings, so what they check is what the stack's
+    config gives the components.
+    """
+    spec = importlib.util.spec_from_file_location("cicd_pipeline_program", PROGRAM)
+    assert spec is not None, f"cannot load {PROGRAM}"
+    assert spec.loader is not None, f"cannot load {PROGRAM}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def settings_for(overrides: Mapping[str, Any] | None = None, stack: str = "dev") -> Settings:
@@ -33,28 +53,38 @@ def evaluate_component(
 ) -> StackGraph:
     """Run one component alone, on its own explicit provider, as a unit test would."""
 
-    def program() -> None:
+    def run() -> None:
         settings = load_settings()
-        account = AwsAccount("account", settings)
+        account = AwsAccount("account", program().account_args(settings))
         build(settings, account)
 
-    return evaluate(stack, overrides, program=program)
+    return evaluate(stack, overrides, program=run)
 
 
-def build_projects(settings: Settings, account: AwsAccount) -> tuple[BuildProject, BuildProject]:
-    """The build and deploy projects, on the fixed test bucket, key and boundary."""
+def fixed_foundation(
+    account: AwsAccount, *, connection_arn: str | None = None, stored_secrets: Mapping[str, str] | None = None
+) -> Foundation:
+    """Shared resources that are not built: the fixed test key, bucket, topic and boundary."""
+    shared = SharedResources(
+        account=account,
+        key_arn=KEY_ARN,
+        artifact_bucket_name=BUCKET,
+        artifact_bucket_arn=BUCKET_ARN,
+        topic_arn=TOPIC_ARN,
+        connection_arn=connection_arn,
+        stored_secrets=dict(stored_secrets or {}),
+    )
+    return shared.bounded_by(BOUNDARY_ARN)
+
+
+def build_projects(
+    settings: Settings, account: AwsAccount, foundation: Foundation | None = None
+) -> tuple[BuildProject, BuildProject]:
+    """The build and deploy projects as the stack's config makes them, on the fixed test foundation by default."""
+    on = foundation or fixed_foundation(account)
     build, deploy = (
-        BuildProject(
-            f"p-{step.name}",
-            settings=settings,
-            step=step,
-            account=account,
-            artifact_bucket_arn=BUCKET_ARN,
-            key_arn=KEY_ARN,
-            permissions_boundary=BOUNDARY_ARN,
-            opts=account.component_options(),
-        )
-        for step in build_steps(settings)
+        BuildProject(f"p-{args.step.name}", args, on, opts=account.component_options())
+        for args in program().build_project_args(settings)
     )
     return build, deploy
 

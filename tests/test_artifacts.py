@@ -6,13 +6,15 @@ import pytest
 
 from harness.capture import StackGraph
 from pipeline.artifacts import ArtifactStore
-from tests.support import KEY_ARN, evaluate_component, policy
+from tests.support import KEY_ARN, evaluate_component, policy, program
 
 
 @pytest.fixture(scope="module")
 def store() -> StackGraph:
     return evaluate_component(
-        lambda settings, account: ArtifactStore("store", settings, key_arn=KEY_ARN, opts=account.component_options())
+        lambda settings, account: ArtifactStore(
+            "store", program().artifact_store_args(settings, KEY_ARN), opts=account.component_options()
+        )
     )
 
 

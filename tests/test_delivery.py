@@ -11,36 +11,33 @@ from pipeline.delivery import DeliveryPipeline
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
 from tests.support import (
-    BOUNDARY_ARN,
     BUCKET,
     BUCKET_ARN,
     KEY_ARN,
+    TOPIC_ARN,
     build_projects,
     evaluate_component,
+    fixed_foundation,
     policy,
+    program,
     statements_by_sid,
 )
 
-TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
 
 
 def delivery(settings: Settings, account: AwsAccount) -> None:
-    build, deploy = build_projects(settings, account)
+    codestar = settings.source.type == "codestar"
+    foundation = fixed_foundation(
+        account, connection_arn=(settings.source.connection_arn or CONNECTION_ARN) if codestar else None
+    )
+    build, deploy = build_projects(settings, account, foundation)
     DeliveryPipeline(
         "delivery",
-        settings=settings,
-        account=account,
-        artifact_bucket=BUCKET,
-        artifact_bucket_arn=BUCKET_ARN,
-        key_arn=KEY_ARN,
+        program().delivery_pipeline_args(settings),
+        foundation,
         build=build,
         deploy=deploy,
-        topic_arn=TOPIC_ARN,
-        connection_arn=(settings.source.connection_arn or CONNECTION_ARN)
-        if settings.source.type == "codestar"
-        else None,
-        permissions_boundary=BOUNDARY_ARN,
         opts=account.component_options(),
     )
 

@@ -6,12 +6,15 @@ import pytest
 
 from harness.capture import StackGraph
 from pipeline.encryption import PipelineKey
-from tests.support import evaluate_component, policy, statements_by_sid
+from tests.support import evaluate_component, policy, program, statements_by_sid
 
 
 def key_graph(stack: str) -> StackGraph:
     return evaluate_component(
-        lambda settings, account: PipelineKey("key", settings, account, opts=account.component_options()), stack=stack
+        lambda settings, account: PipelineKey(
+            "key", program().key_args(settings, account), opts=account.component_options()
+        ),
+        stack=stack,
     )
 
 

@@ -8,7 +8,14 @@ import pulumi
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.iam import ServiceRole, merged_statements, policy_document, service_trust_policy, statement
+from pipeline.iam import (
+    ServiceRole,
+    ServiceRoleArgs,
+    merged_statements,
+    policy_document,
+    service_trust_policy,
+    statement,
+)
 from tests.support import BOUNDARY_ARN, evaluate_component, policy
 
 
@@ -87,11 +94,13 @@ def service_role() -> StackGraph:
     return evaluate_component(
         lambda settings, account: ServiceRole(
             "svc",
-            service="codepipeline.amazonaws.com",
-            account_id=account.account_id,
-            statements=[statement("Read", ["s3:GetObject"], ["arn:aws:s3:::b/*"])],
-            permissions_boundary=BOUNDARY_ARN,
-            description="test role",
+            ServiceRoleArgs(
+                service="codepipeline.amazonaws.com",
+                account_id=account.account_id,
+                statements=[statement("Read", ["s3:GetObject"], ["arn:aws:s3:::b/*"])],
+                permissions_boundary=BOUNDARY_ARN,
+                description="test role",
+            ),
             opts=account.component_options(),
         )
     )

@@ -14,16 +14,14 @@ from harness.samples import SAMPLE_EVENTS, SAMPLE_PIPELINE
 from pipeline.notifications import AlertTopic, FailureAlert
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings
-from tests.support import KEY_ARN, evaluate_component, policy, statements_by_sid
+from tests.support import KEY_ARN, evaluate_component, policy, program, statements_by_sid
 
 
 def alerts(settings: Settings, account: AwsAccount) -> None:
-    topic = AlertTopic("alerts", settings, key_arn=KEY_ARN, opts=account.component_options())
+    topic = AlertTopic("alerts", program().alert_topic_args(settings, KEY_ARN), opts=account.component_options())
     FailureAlert(
         "failed",
-        settings=settings,
-        pipeline_name=SAMPLE_PIPELINE,
-        topic_arn=topic.arn,
+        program().failure_alert_args(settings, pipeline_name=SAMPLE_PIPELINE, topic_arn=topic.arn),
         opts=account.component_options(),
     )
 

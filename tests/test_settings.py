@@ -1,4 +1,4 @@
-"""Settings: every config key, good and bad values, and the defaults each stack gets."""
+"""Settings: every config key and service field, good and bad values, and the defaults each stack gets."""
 
 from __future__ import annotations
 
@@ -6,16 +6,45 @@ from typing import Any, ClassVar
 
 import botocore.session
 import pulumi
+import pydantic
 import pytest
 import yaml
+from pulumi.runtime.sync_await import _sync_await
 
-from harness.stack_config import PROJECT_DIR
-from pipeline.settings import COMPUTE_TYPES, EXECUTION_MODES, BuildSecret, Settings, load_settings
+from harness.stack_config import PROJECT_DIR, qualify, stack_config
+from pipeline.settings import (
+    COMPUTE_TYPES,
+    DERIVED_NAMES,
+    EXECUTION_MODES,
+    SERVICE_NAME_MAX,
+    BuildSecret,
+    ServiceConfig,
+    ServiceSettings,
+    Settings,
+    load_settings,
+    max_service_name_length,
+)
 from tests.support import settings_for
+from tools import config_docs
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
 ROLE_ARN = "arn:aws:iam::123456789012:role/pulumi-deploy"
+OTHER_ROLE_ARN = "arn:aws:iam::210987654321:role/other-deploy"
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+DEV_PREVIEW = "arn:aws:iam::123456789012:role/cicd-bootstrap-preview-eu-west-1"
+DEV_DEPLOY = "arn:aws:iam::123456789012:role/cicd-bootstrap-deploy-eu-west-1"
+# Keys of Pulumi.yaml without a type: a list of objects, which project config cannot type
+# (https://github.com/pulumi/pulumi/issues/11321); the settings model validates it instead.
+UNTYPED_KEYS = {"services"}
+
+
+def services(*entries: Any, **overrides: Any) -> dict[str, Any]:
+    """Overrides that replace the stack's one repository with `services` (the stack files set `repository`)."""
+    return {"repository": None, "services": list(entries), **overrides}
+
+
+API = {"name": "api", "repository": "my-org/platform"}
+WEB = {"name": "web", "repository": "my-org/platform"}
 
 
 def test_dev_settings() -> None:
@@ -37,11 +66,12 @@ def test_dev_settings() -> None:
         force_destroy_artifacts=True,
         execution_mode="QUEUED",
         deploy_stack="dev",
-        deploy_role_arn="arn:aws:iam::123456789012:role/cicd-bootstrap-deploy-eu-west-1",
-        preview_role_arn="arn:aws:iam::123456789012:role/cicd-bootstrap-preview-eu-west-1",
+        deploy_role_arn=DEV_DEPLOY,
+        preview_role_arn=DEV_PREVIEW,
         backend_url="s3://cicd-state-123456789012-eu-west-1",
         build_environment=(),
         build_secrets=(),
+        services=settings.services,
         extra_tags=(("Team", "platform"), ("CostCenter", "engineering")),
     )
     assert (settings.source.type, settings.source.repository, settings.source.branch) == (
@@ -51,16 +81,109 @@ def test_dev_settings() -> None:
     )
 
 
-def test_prod_settings_turn_on_the_safe_defaults() -> None:
-    settings = settings_for(stack="prod")
-    assert (settings.require_approval, settings.force_destroy_artifacts, settings.is_production) == (True, False, True)
-    assert settings.alert_states == ("FAILED", "STOPPED")
+def test_without_services_repository_and_branch_make_one_service_named_empty() -> None:
+    """Today's stack files keep working: one pipeline, named "", with today's resource names."""
+    settings = settings_for({"branch": "release", "deployStack": "my-org/my-service/dev"})
+    assert settings.services == (
+        ServiceSettings(
+            name="",
+            repository="my-org/my-service",
+            branch="release",
+            paths=(),
+            directory="",
+            deploy_stack="my-org/my-service/dev",
+            require_approval=False,
+            compute_type="BUILD_GENERAL1_SMALL",
+            preview_role_arn=DEV_PREVIEW,
+            deploy_role_arn=DEV_DEPLOY,
+        ),
+    )
+    assert settings.service_prefix(settings.services[0]) == "cicd-dev"
+
+
+def test_the_implicit_service_of_an_s3_source_has_no_repository() -> None:
+    settings = settings_for({"sourceType": "s3", "sourceBucket": "my-source-bucket"}, stack="prod")
+    (service,) = settings.services
+    assert (service.name, service.repository, service.require_approval, service.compute_type) == (
+        "",
+        "",
+        True,
+        "BUILD_GENERAL1_MEDIUM",
+    )
+
+
+def test_per_service_overrides_resolve_over_the_stack_defaults() -> None:
+    settings = settings_for(
+        services(
+            {
+                **API,
+                "branch": "trunk",
+                "paths": ["services/api/**", "libs/**"],
+                "directory": "services/api",
+                "deployStack": "my-org/api/prod",
+                "requireApproval": False,  # YAML's false in the stack file
+                "computeType": "BUILD_GENERAL1_LARGE",
+                "previewRoleArn": ROLE_ARN,
+                "deployRoleArn": OTHER_ROLE_ARN,
+            },
+            {**WEB, "requireApproval": "auto"},
+            {"name": "billing", "repository": "my-org/billing", "requireApproval": "TRUE"},
+            branch="release",
+            deployStack="shared",
+        ),
+        stack="prod",
+    )
+    api, web, billing = settings.services
+    assert api == ServiceSettings(
+        name="api",
+        repository="my-org/platform",
+        branch="trunk",
+        paths=("services/api/**", "libs/**"),
+        directory="services/api",
+        deploy_stack="my-org/api/prod",
+        require_approval=False,
+        compute_type="BUILD_GENERAL1_LARGE",
+        preview_role_arn=ROLE_ARN,
+        deploy_role_arn=OTHER_ROLE_ARN,
+    )
+    # Left out or auto: the stack's value (prod: approval on, MEDIUM compute, the bootstrap's roles).
+    assert web == ServiceSettings(
+        name="web",
+        repository="my-org/platform",
+        branch="release",
+        deploy_stack="shared",
+        require_approval=True,
+        compute_type="BUILD_GENERAL1_MEDIUM",
+        preview_role_arn="arn:aws:iam::210987654321:role/cicd-bootstrap-preview-eu-west-1",
+        deploy_role_arn="arn:aws:iam::210987654321:role/cicd-bootstrap-deploy-eu-west-1",
+    )
+    assert billing.require_approval is True
+    assert [settings.service_prefix(service) for service in settings.services] == [
+        "cicd-prod-api",
+        "cicd-prod-web",
+        "cicd-prod-billing",
+    ]
+    # The stack-level source keeps only what every service shares.
+    assert (settings.source.type, settings.source.repository) == ("codestar", "")
+
+
+def test_a_dev_services_stack_defaults_to_no_approval() -> None:
+    settings = settings_for(services(API, {**WEB, "requireApproval": "true"}))
+    assert [service.require_approval for service in settings.services] == [False, True]
 
 
 def test_settings_are_frozen() -> None:
     settings = settings_for()
-    with pytest.raises(AttributeError):
-        settings.environment = "prod"  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError):
+        settings.environment = "prod"
+    with pytest.raises(pydantic.ValidationError):
+        settings.services[0].branch = "other"
+
+
+def test_settings_always_hold_a_service() -> None:
+    settings = settings_for()
+    with pytest.raises(pydantic.ValidationError):
+        Settings(**{**dict(settings), "services": ()})
 
 
 # (overrides, the resulting setting, its expected value)
@@ -80,6 +203,7 @@ GOOD_VALUES: list[tuple[dict[str, Any], str, Any]] = [
     ({"notificationEmails": []}, "notification_emails", ()),
     ({"alertStates": ["SUPERSEDED", "FAILED", "FAILED"]}, "alert_states", ("FAILED", "SUPERSEDED")),
     ({"requireApproval": "true"}, "require_approval", True),
+    ({"requireApproval": " True "}, "require_approval", True),
     ({"environment": "production", "requireApproval": "false"}, "require_approval", False),
     ({"environment": "production"}, "force_destroy_artifacts", False),
     ({"forceDestroyArtifacts": "false"}, "force_destroy_artifacts", False),
@@ -94,13 +218,30 @@ GOOD_VALUES: list[tuple[dict[str, Any], str, Any]] = [
      (BuildSecret("PULUMI_ACCESS_TOKEN", SECRET_ARN, "SECRETS_MANAGER"),
       BuildSecret("PASSPHRASE", "/ci/pulumi-passphrase", "PARAMETER_STORE"))),
     ({"tags": ["Owner=team a", "cost:center=42"]}, "extra_tags", (("Owner", "team a"), ("cost:center", "42"))),
+    ({"services": []}, "services.0.name", ""),
+    # Service fields, each at its edge.
+    (services({**API, "name": "a1"}), "services.0.name", "a1"),
+    (services({**API, "name": "a" * SERVICE_NAME_MAX}), "services.0.name", "a" * SERVICE_NAME_MAX),
+    (services({**API, "name": "api-v2"}), "services.0.name", "api-v2"),
+    (services({**API, "repository": "Org-1/repo.name_x"}), "services.0.repository", "Org-1/repo.name_x"),
+    (services({**API, "branch": "release/1.2"}), "services.0.branch", "release/1.2"),
+    (services({**API, "paths": ["a" * 255, *["x/**"] * 7]}), "services.0.paths", ("a" * 255, *["x/**"] * 7)),
+    (services({**API, "paths": []}), "services.0.paths", ()),
+    (services({**API, "directory": "services/api_v2/.infra"}), "services.0.directory", "services/api_v2/.infra"),
+    (services({**API, "directory": ""}), "services.0.directory", ""),
+    (services({**API, "deployStack": "my-org/api/dev"}), "services.0.deploy_stack", "my-org/api/dev"),
+    (services({**API, "requireApproval": True}), "services.0.require_approval", True),
+    (services({**API, "computeType": "BUILD_GENERAL1_2XLARGE"}), "services.0.compute_type", "BUILD_GENERAL1_2XLARGE"),
+    (services({**API, "previewRoleArn": ROLE_ARN}), "services.0.preview_role_arn", ROLE_ARN),
+    (services({**API, "deployRoleArn": ROLE_ARN}), "services.0.deploy_role_arn", ROLE_ARN),
+    (services(API, WEB, {**API, "name": "api-2"}), "services.2.name", "api-2"),
 ]  # fmt: skip
 
 
 def _attribute(settings: Settings, path: str) -> Any:
     value: Any = settings
     for part in path.split("."):
-        value = getattr(value, part)
+        value = value[int(part)] if part.isdigit() else getattr(value, part)
     return value
 
 
@@ -109,7 +250,27 @@ def test_good_value(overrides: dict[str, Any], path: str, expected: Any) -> None
     assert _attribute(settings_for(overrides), path) == expected
 
 
-# (overrides, the key the error must name, a fragment of what it says is allowed)
+# Checks left to AWS: the AWS provider refuses these values itself when `pulumi preview` (which
+# `pulumi up` runs first) checks the resource, before anything is created, naming the property and
+# what it allows. terraform-provider-aws, internal/service/logs/group.go: retention_in_days
+# validation.IntInSlice([0 1 3 5 7 14 30 ...]); internal/service/codebuild/project.go: build_timeout
+# validation.IntBetween(5, 2160).
+LEFT_TO_AWS: list[tuple[dict[str, Any], str, Any]] = [
+    ({"logRetentionDays": 13}, "log_retention_days", 13),
+    ({"buildTimeoutMinutes": 0}, "build_timeout_minutes", 0),
+    ({"buildTimeoutMinutes": 2161}, "build_timeout_minutes", 2161),
+]
+
+
+@pytest.mark.parametrize(("overrides", "path", "expected"), LEFT_TO_AWS, ids=[path for _, path, _ in LEFT_TO_AWS])
+def test_values_the_aws_provider_refuses_are_left_to_it(overrides: dict[str, Any], path: str, expected: Any) -> None:
+    assert _attribute(settings_for(overrides), path) == expected
+
+
+NAME_16 = "a" * 16  # the longest environment name
+
+# (overrides, the key (with its --path inside a list or service) the error must name, a fragment of what it
+# says is allowed). tests/security/test_bad_config.py runs the same table through the whole program.
 BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"environment": None}, "cicd-pipeline:environment", "required"),
     ({"environment": "Dev"}, "cicd-pipeline:environment", "lower-case"),
@@ -118,6 +279,7 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"aws:region": None}, "aws:region", "AWS region"),
     ({"aws:region": "mars-north-1a"}, "aws:region", "AWS region"),
     ({"sourceType": "git"}, "cicd-pipeline:sourceType", "codestar, s3"),
+    ({"repository": None}, "cicd-pipeline:repository", "required when sourceType is codestar"),
     ({"repository": "no-slash"}, "cicd-pipeline:repository", "owner/repo"),
     ({"repository": "a/b/c"}, "cicd-pipeline:repository", "owner/repo"),
     ({"branch": "feature branch"}, "cicd-pipeline:branch", "git branch name"),
@@ -129,15 +291,15 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"sourceType": "s3", "sourceBucket": "ok-bucket", "sourceObjectKey": "/abs.zip"}, "cicd-pipeline:sourceObjectKey", "object key"),
     ({"buildImage": "has space:1"}, "cicd-pipeline:buildImage", "image name"),
     ({"computeType": "HUGE"}, "cicd-pipeline:computeType", "BUILD_GENERAL1_SMALL"),
-    ({"buildTimeoutMinutes": 0}, "cicd-pipeline:buildTimeoutMinutes", "from 5 to 2160"),
-    ({"buildTimeoutMinutes": -5}, "cicd-pipeline:buildTimeoutMinutes", "from 5 to 2160"),
-    ({"buildTimeoutMinutes": 2161}, "cicd-pipeline:buildTimeoutMinutes", "from 5 to 2160"),
+    # CodeBuild knows it, but not for the LINUX_CONTAINER environment the projects use.
+    ({"computeType": "BUILD_LAMBDA_1GB"}, "cicd-pipeline:computeType", "BUILD_GENERAL1_SMALL"),
     ({"buildTimeoutMinutes": "ten"}, "cicd-pipeline:buildTimeoutMinutes", "whole number"),
-    ({"logRetentionDays": 13}, "cicd-pipeline:logRetentionDays", "allowed values are 1, 3, 5, 7, 14"),
+    ({"logRetentionDays": "a month"}, "cicd-pipeline:logRetentionDays", "whole number"),
     ({"artifactExpiryDays": 0}, "cicd-pipeline:artifactExpiryDays", "from 1 to 3650"),
-    ({"notificationEmails": ["not-an-email"]}, "cicd-pipeline:notificationEmails", "e-mail addresses"),
+    ({"notificationEmails": ["not-an-email"]}, "cicd-pipeline:notificationEmails[0]", "e-mail addresses"),
+    ({"notificationEmails": ["a@example.com", "b@"]}, "cicd-pipeline:notificationEmails[1]", "e-mail addresses"),
     ({"notificationEmails": "team@example.com"}, "cicd-pipeline:notificationEmails", "list of strings"),
-    ({"alertStates": ["BROKEN"]}, "cicd-pipeline:alertStates", "CANCELED, FAILED"),
+    ({"alertStates": ["BROKEN"]}, "cicd-pipeline:alertStates[0]", "CANCELED, FAILED"),
     ({"requireApproval": "yes"}, "cicd-pipeline:requireApproval", "auto, true, false"),
     ({"forceDestroyArtifacts": "1"}, "cicd-pipeline:forceDestroyArtifacts", "auto, true, false"),
     ({"executionMode": "SERIAL"}, "cicd-pipeline:executionMode", "QUEUED, SUPERSEDED, PARALLEL"),
@@ -150,19 +312,57 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"backendUrl": ""}, "cicd-pipeline:backendUrl", "or Pulumi Cloud with `pulumi config set --secret pulumiAccessToken"),
     ({"backendUrl": "https://api.pulumi.com"}, "cicd-pipeline:backendUrl", "expected s3://<bucket>"),
     ({"backendUrl": "s3://Bad_Bucket"}, "cicd-pipeline:backendUrl", "expected s3://<bucket>"),
-    ({"buildEnvironment": ["PULUMI_BACKEND_URL=s3://other"]}, "cicd-pipeline:buildEnvironment", "already set by the stack (backendUrl)"),
-    ({"buildEnvironment": ["NOEQUALS"]}, "cicd-pipeline:buildEnvironment", "KEY=VALUE"),
-    ({"buildEnvironment": ["GITHUB_TOKEN=ghp_x"]}, "cicd-pipeline:buildEnvironment", "buildSecrets"),
-    ({"buildEnvironment": ["A=1", "A=2"]}, "cicd-pipeline:buildEnvironment", "once"),
-    ({"buildEnvironment": ["1BAD=x"]}, "cicd-pipeline:buildEnvironment", "letters, digits and _"),
-    ({"buildSecrets": ["TOKEN=plain-text-value"]}, "cicd-pipeline:buildSecrets", "never the secret itself"),
-    ({"tags": ["Project=other"]}, "cicd-pipeline:tags", "reserved"),
-    ({"tags": ["aws:owner=x"]}, "cicd-pipeline:tags", "reserved"),
-    ({"tags": ["Owner=bad|value"]}, "cicd-pipeline:tags", "tag values"),
+    ({"buildEnvironment": ["PULUMI_BACKEND_URL=s3://other"]}, "cicd-pipeline:buildEnvironment[0]", "already set by the stack (backendUrl)"),
+    ({"buildEnvironment": ["NOEQUALS"]}, "cicd-pipeline:buildEnvironment[0]", "KEY=VALUE"),
+    ({"buildEnvironment": ["GITHUB_TOKEN=ghp_x"]}, "cicd-pipeline:buildEnvironment[0]", "buildSecrets"),
+    ({"buildEnvironment": ["A=1", "A=2"]}, "cicd-pipeline:buildEnvironment[1]", "once"),
+    ({"buildEnvironment": ["1BAD=x"]}, "cicd-pipeline:buildEnvironment[0]", "letters, digits and _"),
+    ({"buildSecrets": ["TOKEN=plain-text-value"]}, "cicd-pipeline:buildSecrets[0]", "never the secret itself"),
+    ({"buildSecrets": ["A=/one", "A=/two"]}, "cicd-pipeline:buildSecrets[1]", "once"),
+    ({"tags": ["Project=other"]}, "cicd-pipeline:tags[0]", "reserved"),
+    ({"tags": ["aws:owner=x"]}, "cicd-pipeline:tags[0]", "reserved"),
+    ({"tags": ["Owner=bad|value"]}, "cicd-pipeline:tags[0]", "tag values"),
+    ({"tags": ["Owner=a", "Owner=b"]}, "cicd-pipeline:tags[1]", "once"),
+    # services: the key itself
+    ({"services": "api"}, "cicd-pipeline:services", "a list of services"),
+    ({"repository": None, "services": {"name": "api"}}, "cicd-pipeline:services", "a list of services"),
+    (services("api"), "cicd-pipeline:services[0]", "expected a service"),
+    ({"services": [API]}, "cicd-pipeline:repository", "one or the other"),  # the stack file's repository, kept
+    (services(API, sourceType="s3", sourceBucket="my-source-bucket"), "cicd-pipeline:sourceType", "must be codestar"),
+    # services: each field
+    (services({**API, "brnch": "main"}), "cicd-pipeline:services[0].brnch", "unknown field"),
+    (services({"repository": "my-org/platform"}), "cicd-pipeline:services[0].name", "required"),
+    (services({**API, "name": "API"}), "cicd-pipeline:services[0].name", "lower-case"),
+    (services({**API, "name": "a"}), "cicd-pipeline:services[0].name", f"2-{SERVICE_NAME_MAX} characters"),
+    (services({**API, "name": "api-"}), "cicd-pipeline:services[0].name", "not ending with '-'"),
+    (services({**API, "name": "a" * (SERVICE_NAME_MAX + 1)}), "cicd-pipeline:services[0].name", f"2-{SERVICE_NAME_MAX}"),
+    (services({**API, "name": 7}), "cicd-pipeline:services[0].name", "expected a string"),
+    (services(API, WEB, {**WEB, "repository": "my-org/web"}), "cicd-pipeline:services[2].name", "may appear once"),
+    (services({**API, "name": "a" * 19}, environment=NAME_16), "cicd-pipeline:services[0].name",
+     "at most 18 characters with environment 'aaaaaaaaaaaaaaaa': the EventBridge rule"),
+    (services({"name": "api"}), "cicd-pipeline:services[0].repository", "required"),
+    (services({**API, "repository": "platform"}), "cicd-pipeline:services[0].repository", "owner/repo"),
+    (services(API, {**WEB, "branch": "a..b"}), "cicd-pipeline:services[1].branch", "git branch name"),
+    (services({**API, "paths": "services/api/**"}), "cicd-pipeline:services[0].paths", "expected a list of strings"),
+    (services({**API, "paths": ["/services/api/**"]}), "cicd-pipeline:services[0].paths[0]", "relative to the repository root"),
+    (services({**API, "paths": ["x/**", ""]}), "cicd-pipeline:services[0].paths[1]", "1-255 characters"),
+    (services({**API, "paths": ["a" * 256]}), "cicd-pipeline:services[0].paths[0]", "1-255 characters"),
+    (services({**API, "paths": ["x/**"] * 9}), "cicd-pipeline:services[0].paths", "at most 8 paths"),
+    (services({**API, "directory": "../other"}), "cicd-pipeline:services[0].directory", "no '.' or '..' segments"),
+    (services({**API, "directory": "services/./api"}), "cicd-pipeline:services[0].directory", "no '.' or '..'"),
+    (services({**API, "directory": "/services/api"}), "cicd-pipeline:services[0].directory", "relative to the repository root"),
+    (services({**API, "directory": "services/api; rm -rf ~"}), "cicd-pipeline:services[0].directory", "folder"),
+    (services({**API, "deployStack": "has space"}), "cicd-pipeline:services[0].deployStack", "Pulumi stack name"),
+    (services({**API, "requireApproval": "yes"}), "cicd-pipeline:services[0].requireApproval", "auto, true, false"),
+    (services({**API, "computeType": "HUGE"}), "cicd-pipeline:services[0].computeType", "BUILD_GENERAL1_SMALL"),
+    (services({**API, "previewRoleArn": "role/x"}), "cicd-pipeline:services[0].previewRoleArn", "IAM role ARN"),
+    (services({**API, "deployRoleArn": "role/x"}), "cicd-pipeline:services[0].deployRoleArn", "IAM role ARN"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("overrides", "key", "allowed"), BAD_VALUES, ids=[f"{key}={v}" for v, key, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"), BAD_VALUES, ids=[f"{key}={v}"[:80] for v, key, _ in BAD_VALUES]
+)
 def test_bad_value_names_the_key_and_what_is_allowed(overrides: dict[str, Any], key: str, allowed: str) -> None:
     with pytest.raises(pulumi.RunError) as raised:
         settings_for(overrides)
@@ -171,10 +371,69 @@ def test_bad_value_names_the_key_and_what_is_allowed(overrides: dict[str, Any], 
     assert allowed in message
 
 
+# (overrides, secret keys, the command the error must give)
+COMMANDS: list[tuple[dict[str, Any], list[str], str]] = [
+    ({"environment": "Dev"}, [], "`pulumi config set cicd-pipeline:environment <value>`"),
+    ({"notificationEmails": ["not-an-email"]}, [],
+     "`pulumi config set --path 'cicd-pipeline:notificationEmails[0]' <value>`"),
+    ({"notificationEmails": "team@example.com"}, [],
+     "`pulumi config set --path 'cicd-pipeline:notificationEmails[0]' <value>`"),
+    (services(API, {**WEB, "branch": "a..b"}), [], "`pulumi config set --path 'cicd-pipeline:services[1].branch' <value>`"),
+    (services({**API, "paths": "x/**"}), [], "`pulumi config set --path 'cicd-pipeline:services[0].paths[0]' <value>`"),
+    (services({**API, "paths": ["x/**"] * 9}), [], "`pulumi config rm --path 'cicd-pipeline:services[0].paths[8]'`"),
+    (services({**API, "brnch": "main"}), [], "`pulumi config rm --path 'cicd-pipeline:services[0].brnch'`"),
+    ({"repository": None, "services": {"name": "api"}}, [],
+     "`pulumi config set --path 'cicd-pipeline:services[0].name' <value>`"),
+    ({"services": [API]}, [], "`pulumi config rm cicd-pipeline:repository`"),
+    (services(API, sourceType="s3", sourceBucket="b-1"), [], "`pulumi config set cicd-pipeline:sourceType codestar`"),
+    ({"pulumiAccessToken": "pul-" + "0" * 40}, [], "`pulumi config set --secret cicd-pipeline:pulumiAccessToken <value>`"),
+    ({"pulumiAccessToken": "my password", "backendUrl": None}, ["pulumiAccessToken"],
+     "`pulumi config set --secret cicd-pipeline:pulumiAccessToken <value>`"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("overrides", "secret", "command"), COMMANDS, ids=[command for _, _, command in COMMANDS])
+def test_the_error_gives_the_command_that_fixes_it(overrides: dict[str, Any], secret: list[str], command: str) -> None:
+    pulumi.runtime.set_all_config(stack_config("dev", overrides), [qualify(key) for key in secret])
+    with pytest.raises(pulumi.RunError) as raised:
+        load_settings(stack=lambda: "dev")
+    assert command in str(raised.value)
+
+
 def test_a_rejected_secret_reference_is_not_echoed() -> None:
     with pytest.raises(pulumi.RunError) as raised:
         settings_for({"buildSecrets": ["TOKEN=hunter2-plain-text"]})
     assert "hunter2" not in str(raised.value)
+    assert "TOKEN=<hidden>" in str(raised.value)
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["plain-text", "secret"])
+def test_a_bad_token_is_not_echoed(secret: bool) -> None:
+    token = "pul-" + "x" * 39 + "!" if secret else "pul-" + "7" * 40
+    keys = [qualify("pulumiAccessToken")] if secret else []
+    pulumi.runtime.set_all_config(stack_config("dev", {"pulumiAccessToken": token, "backendUrl": None}), keys)
+    with pytest.raises(pulumi.RunError) as raised:
+        load_settings(stack=lambda: "dev")
+    message = str(raised.value)
+    assert "Invalid config cicd-pipeline:pulumiAccessToken=<hidden>:" in message
+    assert token not in message
+    assert token[4:20] not in message
+
+
+def test_the_token_stays_a_secret_output() -> None:
+    token = "pul-" + "5" * 40
+    pulumi.runtime.set_all_config(
+        stack_config("dev", {"pulumiAccessToken": token, "backendUrl": None}), [qualify("pulumiAccessToken")]
+    )
+    settings = load_settings(stack=lambda: "dev")
+    output = settings.pulumi_access_token
+    assert isinstance(output, pulumi.Output)
+    assert _sync_await(output.is_secret()) is True
+    assert _sync_await(output.future()) == token
+    # Nowhere in plain text: not in the fields, their dump or the repr.
+    assert token not in repr(settings)
+    assert token not in str(settings.model_dump())
+    assert "pulumi_access_token" not in settings.model_dump()
 
 
 def test_compute_types_are_codebuilds() -> None:
@@ -187,6 +446,38 @@ def test_execution_modes_are_codepipelines() -> None:
     assert set(EXECUTION_MODES) == set(enum)
 
 
+@pytest.mark.parametrize("name", DERIVED_NAMES, ids=[name.what for name in DERIVED_NAMES])
+def test_derived_name_limits_are_the_apis(name: Any) -> None:
+    """Each limit the service name is fitted to is the one in botocore's model of that API."""
+    service, shape = name.api
+    assert botocore.session.get_session().get_service_model(service).shape_for(shape).metadata["max"] == name.limit
+
+
+@pytest.mark.parametrize("environment", ["a", "dev", "a" * 16], ids=["1-char", "dev", "16-char"])
+def test_fifty_services_keep_every_derived_name_unique_and_within_its_limit(environment: str) -> None:
+    longest, _ = max_service_name_length(environment)
+    names = [f"s{index:02d}-" + "x" * (longest - 4) for index in range(50)]
+    assert len(set(names)) == 50, names
+    settings = settings_for(
+        services(*({"name": name, "repository": "my-org/platform"} for name in names), environment=environment)
+    )
+    assert [service.name for service in settings.services] == names
+    for derived in DERIVED_NAMES:
+        rendered = [derived.render(environment, name) for name in names]
+        assert len(set(rendered)) == 50, derived.what
+        assert max(map(len, rendered)) <= derived.limit, derived.what
+    # The implicit service's names (cicd-<env>-...) are not a named service's: no service is named "".
+    assert all(settings.service_prefix(service) != settings.name_prefix for service in settings.services)
+
+
+def test_the_longest_environment_leaves_room_for_the_documented_names() -> None:
+    assert max_service_name_length("dev") == (SERVICE_NAME_MAX, None)
+    longest, limiting = max_service_name_length("a" * 16)
+    assert limiting is not None
+    assert longest == 18
+    assert len(limiting.render("a" * 16, "a" * longest)) == limiting.limit
+
+
 class RecordingConfig(pulumi.Config):
     """A pulumi.Config that remembers which keys the settings asked for."""
 
@@ -196,26 +487,54 @@ class RecordingConfig(pulumi.Config):
         RecordingConfig.asked.add(self.full_key(key))
         return super().get(key, default)
 
+    def get_object(self, key: str, default: Any = None) -> Any:
+        RecordingConfig.asked.add(self.full_key(key))
+        return super().get_object(key, default)
+
+
+def declared() -> dict[str, dict[str, Any]]:
+    config: dict[str, dict[str, Any]] = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    return config
+
 
 def test_every_key_read_is_declared_in_pulumi_yaml() -> None:
-    """Pulumi.yaml is the user's reference: each key the settings read is typed and described there."""
+    """Pulumi.yaml is the user's reference: each key the settings read is declared and described there."""
     settings_for()  # sets the dev config
     load_settings(config_for=RecordingConfig, stack=lambda: "dev")
     read = {key.removeprefix("cicd-pipeline:") for key in RecordingConfig.asked if key != "aws:region"}
-    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    keys = declared()
     assert len(read) > 20, read
-    assert read <= set(declared), sorted(read - set(declared))
-    for key, spec in declared.items():
-        assert spec.get("type") in {"string", "integer", "boolean", "array"}, key
+    assert read == set(keys), (sorted(read - set(keys)), sorted(set(keys) - read))
+    for key, spec in keys.items():
+        if key in UNTYPED_KEYS:
+            assert "type" not in spec, f"{key} is validated by the settings model, not typed in Pulumi.yaml"
+        else:
+            assert spec.get("type") in {"string", "integer", "boolean", "array"}, key
         assert spec.get("description"), key
         assert "default" in spec or key == "environment" or spec.get("secret"), f"{key} has no default"
 
 
-def test_readme_documents_every_config_key() -> None:
-    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
-    readme = (PROJECT_DIR / "README.md").read_text()
-    undocumented = [key for key in declared if f"| `{key}` |" not in readme]
+def test_the_configuration_docs_are_generated_and_current() -> None:
+    docs = config_docs.DOCS.read_text(encoding="utf-8")
+    assert docs == config_docs.render(), "docs/configuration.md is stale: run python -m tools.config_docs"
+
+
+def test_the_configuration_docs_document_every_key_and_service_field() -> None:
+    docs = config_docs.DOCS.read_text(encoding="utf-8")
+    undocumented = [key for key in ["aws:region", *declared()] if f"| `{key}` |" not in docs]
     assert undocumented == []
+    fields = [field.alias or name for name, field in ServiceConfig.model_fields.items()]
+    assert len(fields) == 10
+    assert [field for field in fields if f"| `{field}` |" not in docs] == []
+    for name, field in ServiceConfig.model_fields.items():
+        assert field.description, name
+
+
+def test_the_readme_sends_readers_to_the_configuration_docs() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme.split("### Configuration\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/configuration.md)" in section
+    assert "| key |" not in section, "the table lives in docs/configuration.md only"
 
 
 def test_a_build_longer_than_a_chained_session_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from harness.capture import ProgramFailedError, evaluate
 from harness.stack_config import qualify
-from tests.security.conftest import ACCOUNT_ID, PULUMI_TOKEN, TOKEN_KEY, declared_keys
+from tests.security.conftest import ACCOUNT_ID, PULUMI_TOKEN, TOKEN_KEY, VARIANTS, declared_keys, undeclared_keys
 from tests.test_settings import BAD_VALUES
 
 SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:other-AbCdEf"
@@ -32,7 +32,7 @@ class BadConfig:
 
     @property
     def id(self) -> str:
-        return f"{self.key}={next(iter(self.overrides.values()))!r}"[:80]
+        return f"{self.key}={self.overrides!r}"[:100]
 
 
 SECURITY_CASES = [
@@ -40,20 +40,26 @@ SECURITY_CASES = [
     BadConfig({TOKEN_KEY: PULUMI_TOKEN}, qualify(TOKEN_KEY), "only an encrypted value is allowed", hidden=(PULUMI_TOKEN,)),
     BadConfig({TOKEN_KEY: "my password"}, qualify(TOKEN_KEY), "Pulumi access token (pul-...)",
               secret_keys=(qualify(TOKEN_KEY),), hidden=("my password",)),
-    BadConfig({"buildEnvironment": ["DB_PASSWORD=hunter2"]}, qualify("buildEnvironment"), "buildSecrets"),
-    BadConfig({"buildEnvironment": ["AWS_SECRET_ACCESS_KEY=abc"]}, qualify("buildEnvironment"), "buildSecrets"),
-    BadConfig({"buildEnvironment": ["AWS_ACCESS_KEY_ID=AKIA0"]}, qualify("buildEnvironment"), "buildSecrets"),
-    BadConfig({"buildEnvironment": ["deploy_private_key=x"]}, qualify("buildEnvironment"), "buildSecrets"),
-    BadConfig({"buildEnvironment": ["PULUMI_STACK=other"]}, qualify("buildEnvironment"), "already set by the stack"),
+    BadConfig({"buildEnvironment": ["DB_PASSWORD=hunter2"]}, qualify("buildEnvironment") + "[0]", "buildSecrets"),
+    BadConfig({"buildEnvironment": ["AWS_SECRET_ACCESS_KEY=abc"]}, qualify("buildEnvironment") + "[0]", "buildSecrets"),
+    BadConfig({"buildEnvironment": ["AWS_ACCESS_KEY_ID=AKIA0"]}, qualify("buildEnvironment") + "[0]", "buildSecrets"),
+    BadConfig({"buildEnvironment": ["deploy_private_key=x"]}, qualify("buildEnvironment") + "[0]", "buildSecrets"),
+    BadConfig({"buildEnvironment": ["PULUMI_STACK=other"]}, qualify("buildEnvironment") + "[0]", "already set by the stack"),
     BadConfig({"buildEnvironment": ["REGION=x"], "buildSecrets": ["REGION=/cicd/region"]},
-              qualify("buildSecrets"), "already set by buildEnvironment"),
+              qualify("buildSecrets") + "[0]", "already set by buildEnvironment"),
     BadConfig({TOKEN_KEY: PULUMI_TOKEN, "buildSecrets": [f"PULUMI_ACCESS_TOKEN={SECRET_ARN}"]},
-              qualify("buildSecrets"), "already set by pulumiAccessToken", secret_keys=(qualify(TOKEN_KEY),)),
+              qualify("buildSecrets") + "[0]", "already set by pulumiAccessToken", secret_keys=(qualify(TOKEN_KEY),)),
     # Two backends: which one the build logs in to would be a guess.
     BadConfig({TOKEN_KEY: PULUMI_TOKEN}, qualify("backendUrl"), "one backend only",
               secret_keys=(qualify(TOKEN_KEY),), hidden=(PULUMI_TOKEN,)),
-    BadConfig({"buildSecrets": ["NPM_TOKEN=npm_live_value"]}, qualify("buildSecrets"), "never the secret itself",
+    BadConfig({"buildSecrets": ["NPM_TOKEN=npm_live_value"]}, qualify("buildSecrets") + "[0]", "never the secret itself",
               hidden=("npm_live_value",)),
+    # A token that is not one, set with --secret: still never repeated.
+    BadConfig({TOKEN_KEY: "pul-" + "x" * 30 + "!", "backendUrl": None}, qualify(TOKEN_KEY), "Pulumi access token",
+              secret_keys=(qualify(TOKEN_KEY),), hidden=("x" * 30,)),
+    # A service directory is where the build changes into: it may not leave the checkout.
+    BadConfig({"repository": None, "services": [{"name": "api", "repository": "my-org/platform", "directory": "../.."}]},
+              qualify("services") + "[0].directory", "no '.' or '..' segments"),
     BadConfig({"githubRepository": "not-a-repository"}, qualify("githubRepository"), "owner/repo"),
     BadConfig({"githubRepository": "my-org/*"}, qualify("githubRepository"), "owner/repo"),
 ]  # fmt: skip
@@ -64,6 +70,12 @@ CASES = [BadConfig(overrides, key, allowed) for overrides, key, allowed in BAD_V
 def test_at_least_twenty_kinds_of_bad_config() -> None:
     assert len(CASES) >= 20
     assert len({case.key for case in CASES}) >= 20
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_security_variant_sets_only_declared_keys(variant: str) -> None:
+    """No variant of tests/security/conftest.py may be left out because Pulumi.yaml lacks one of its keys."""
+    assert undeclared_keys(variant) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
