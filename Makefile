@@ -4,7 +4,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: help venv test lint typecheck check local clean bench diagram lint-workflows
+.PHONY: help venv test lint typecheck check local clean bench diagram docs lint-workflows
 
 help:
 	@echo "make local   deploy the dev bootstrap and pipeline stacks into an embedded AWS emulator,"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint-workflows  zizmor and the schema checks of .github/, offline"
 	@echo "make bench   time the test suite, evaluation and emulator; count resources; price the idle stacks"
 	@echo "make diagram regenerate the README's architecture diagram from the dev stack's resource graph"
+	@echo "make docs    regenerate docs/configuration.md from Pulumi.yaml's key descriptions"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,9 @@ bench: $(STAMP)
 
 diagram: $(STAMP)
 	$(PY) -m tools.diagram
+
+docs: $(STAMP)
+	$(PY) -m tools.config_docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

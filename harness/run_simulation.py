@@ -74,8 +74,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from harness.capture import RegisteredResource, StackGraph
+from pipeline.build import ASSUME_ROLE_VARIABLE, BACKEND_URL_VARIABLE, STACK_VARIABLE
 from pipeline.run_calls import RUN_CALLS, Actor, Resource, RunCall, When
-from pipeline.settings import ASSUME_ROLE_VARIABLE, BACKEND_URL_VARIABLE, STACK_VARIABLE
 
 # principalmapper 1.1.5 imports Mapping and MutableMapping from `collections`, which Python 3.10 removed;
 # alias the abstract base classes it expects before importing it (the one compatibility shim).
