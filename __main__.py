@@ -3,22 +3,36 @@
 This file maps the stack's settings to each component's args, and composes the components. The
 components in pipeline/ hold the AWS detail and know nothing of this stack's configuration, so
 another Pulumi program can build them from args of its own (tests/test_reuse.py does).
+
+One stack builds a pipeline per service (`settings.services`; without the `services` key, one
+implicit service named "" from `repository` and `branch`). Shared per stack: the key, the artifact
+store, the alert topic and its one policy, the permissions boundary, the connection, the stored
+token and the GitHub roles. Per service: the build and deploy projects (with their roles and log
+groups), the pipeline (with its role), and its failure rule and target.
+
+Each service's projects and pipeline are composed flat at the top of the stack, without a
+component of their own, so a stack deployed with one pipeline keeps every URN (pipeline/services.py
+says why).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 
 from pipeline.artifacts import ArtifactStore, ArtifactStoreArgs
 from pipeline.boundary import PermissionsBoundary, PermissionsBoundaryArgs
-from pipeline.build import BuildConfig, BuildProject, BuildProjectArgs, BuildSecret, build_steps
-from pipeline.delivery import DeliveryPipeline, DeliveryPipelineArgs
+from pipeline.build import BuildConfig, BuildProjectArgs, BuildSecret, build_steps
+from pipeline.delivery import DeliveryPipelineArgs
 from pipeline.encryption import PipelineKey, PipelineKeyArgs
 from pipeline.github import GitHubActionsAccess, GitHubActionsArgs
-from pipeline.notifications import AlertTopic, AlertTopicArgs, FailureAlert, FailureAlertArgs
+from pipeline.notifications import AlertTopic, AlertTopicArgs, FailureAlertArgs, FailureAlerts, WatchedPipeline
 from pipeline.provider import AwsAccount, AwsAccountArgs
 from pipeline.secret_store import stored_build_secrets
-from pipeline.settings import Settings, load_settings
+from pipeline.services import ServicePipeline, ServicePipelineArgs, service_pipeline
+from pipeline.settings import ServiceSettings, Settings, load_settings
 from pipeline.shared import SharedResources, StackNames
 from pipeline.source import ObjectSource, PipelineSource, RepositorySource, SourceConnection, SourceConnectionArgs
 
@@ -32,12 +46,21 @@ def account_args(settings: Settings) -> AwsAccountArgs:
 
 
 def key_args(settings: Settings, account: AwsAccount) -> PipelineKeyArgs:
-    return PipelineKeyArgs(account=account, names=stack_names(settings), production=settings.is_production)
+    return PipelineKeyArgs(
+        account=account,
+        names=stack_names(settings),
+        production=settings.is_production,
+        # Production's artifacts and logs stay readable after `pulumi destroy` (pipeline/encryption.py).
+        keep_on_destroy=settings.is_production,
+    )
 
 
 def artifact_store_args(settings: Settings, key_arn: pulumi.Input[str]) -> ArtifactStoreArgs:
     return ArtifactStoreArgs(
-        key_arn=key_arn, expiry_days=settings.artifact_expiry_days, force_destroy=settings.force_destroy_artifacts
+        key_arn=key_arn,
+        expiry_days=settings.artifact_expiry_days,
+        force_destroy=settings.force_destroy_artifacts,
+        keep_on_destroy=settings.is_production,
     )
 
 
@@ -52,49 +75,81 @@ def connection_args(settings: Settings) -> SourceConnectionArgs | None:
     return SourceConnectionArgs(names=stack_names(settings), existing_arn=settings.source.connection_arn)
 
 
-def pipeline_source(settings: Settings) -> PipelineSource:
-    source = settings.source
+def service_of(settings: Settings, service: ServiceSettings | None) -> ServiceSettings:
+    """`service`, or the stack's first (without `services`, its only) service."""
+    return service if service is not None else settings.services[0]
+
+
+def service_names(settings: Settings, service: ServiceSettings) -> StackNames:
+    """The names of `service`'s pipeline: the stack's, plus the service's name ("" keeps today's)."""
+    return stack_names(settings).for_service(service.name)
+
+
+def pipeline_source(settings: Settings, service: ServiceSettings | None = None) -> PipelineSource:
+    """The service's repository, branch and trigger paths, through the stack's connection; or the S3 zip."""
+    source, service = settings.source, service_of(settings, service)
     if source.type == "codestar":
-        return RepositorySource(repository=source.repository, branch=source.branch)
+        return RepositorySource(repository=service.repository, branch=service.branch, paths=service.paths)
     return ObjectSource(bucket=source.bucket, object_key=source.object_key)
 
 
-def build_config(settings: Settings) -> BuildConfig:
+def build_config(settings: Settings, service: ServiceSettings | None = None) -> BuildConfig:
+    service = service_of(settings, service)
     return BuildConfig(
-        deploy_stack=settings.deploy_stack,
+        deploy_stack=service.deploy_stack,
         backend_url=settings.backend_url,
         image=settings.build_image,
-        compute_type=settings.compute_type,
+        compute_type=service.compute_type,
         timeout_minutes=settings.build_timeout_minutes,
         log_retention_days=settings.log_retention_days,
         variables=tuple(settings.build_environment),
         secrets=tuple(BuildSecret(secret.name, secret.reference, secret.store) for secret in settings.build_secrets),
+        directory=service.directory,
     )
 
 
-def build_project_args(settings: Settings) -> tuple[BuildProjectArgs, BuildProjectArgs]:
-    """The Build (preview) and Deploy steps' projects."""
-    names, config = stack_names(settings), build_config(settings)
-    build, deploy = build_steps(preview_role_arn=settings.preview_role_arn, deploy_role_arn=settings.deploy_role_arn)
+def build_project_args(
+    settings: Settings, service: ServiceSettings | None = None
+) -> tuple[BuildProjectArgs, BuildProjectArgs]:
+    """The service's Build (preview) and Deploy steps' projects, each assuming the service's role for it."""
+    service = service_of(settings, service)
+    names, config = service_names(settings, service), build_config(settings, service)
+    build, deploy = build_steps(preview_role_arn=service.preview_role_arn, deploy_role_arn=service.deploy_role_arn)
     return BuildProjectArgs(names, build, config), BuildProjectArgs(names, deploy, config)
 
 
-def delivery_pipeline_args(settings: Settings) -> DeliveryPipelineArgs:
+def delivery_pipeline_args(settings: Settings, service: ServiceSettings | None = None) -> DeliveryPipelineArgs:
+    service = service_of(settings, service)
     return DeliveryPipelineArgs(
-        names=stack_names(settings),
-        source=pipeline_source(settings),
-        deploy_stack=settings.deploy_stack,
-        require_approval=settings.require_approval,
+        names=service_names(settings, service),
+        source=pipeline_source(settings, service),
+        deploy_stack=service.deploy_stack,
+        require_approval=service.require_approval,
         execution_mode=settings.execution_mode,
     )
 
 
 def failure_alert_args(
-    settings: Settings, *, pipeline_name: pulumi.Input[str], topic_arn: pulumi.Input[str]
+    settings: Settings, *, pipelines: Sequence[WatchedPipeline], topic_arn: pulumi.Input[str]
 ) -> FailureAlertArgs:
     return FailureAlertArgs(
-        names=stack_names(settings), pipeline_name=pipeline_name, topic_arn=topic_arn, states=settings.alert_states
+        names=stack_names(settings), pipelines=tuple(pipelines), topic_arn=topic_arn, states=settings.alert_states
     )
+
+
+def service_pipeline_args(settings: Settings, service: ServiceSettings) -> ServicePipelineArgs:
+    return ServicePipelineArgs(build_project_args(settings, service), delivery_pipeline_args(settings, service))
+
+
+def pipeline_outputs(pipeline: ServicePipeline, failure_rule_arn: pulumi.Output[str]) -> dict[str, pulumi.Input[Any]]:
+    """What the stack exports of one service's pipeline (top-level for the implicit service, as before)."""
+    return {
+        "pipelineName": pipeline.delivery.pipeline_name,
+        "pipelineArn": pipeline.delivery.arn,
+        "pipelineConsoleUrl": pipeline.delivery.console_url,
+        "failureRuleArn": failure_rule_arn,
+        "buildProjectNames": [pipeline.build.project_name, pipeline.deploy.project_name],
+    }
 
 
 def github_actions_args(settings: Settings) -> GitHubActionsArgs | None:
@@ -143,33 +198,44 @@ def main() -> None:
         stored_secrets=stored_secrets,
     )
 
-    builds = build_project_args(settings)
-    delivery_args = delivery_pipeline_args(settings)
+    # Every service's args first: the boundary that caps all their roles is built from them.
+    services = [service_pipeline_args(settings, service) for service in settings.services]
     boundary = PermissionsBoundary(
         f"{prefix}-boundary",
-        PermissionsBoundaryArgs(names=stack_names(settings), builds=builds, pipelines=(delivery_args,)),
+        PermissionsBoundaryArgs(
+            names=stack_names(settings),
+            builds=tuple(args for service in services for args in service.builds),
+            pipelines=tuple(service.delivery for service in services),
+        ),
         shared,
         opts=on_account,
     )
     foundation = shared.bounded_by(boundary.arn)
 
-    build, deploy = (BuildProject(f"{prefix}-{args.step.name}", args, foundation, opts=on_account) for args in builds)
-    delivery = DeliveryPipeline(
-        f"{prefix}-pipeline", delivery_args, foundation, build=build, deploy=deploy, opts=on_account
-    )
-    failure_alert = FailureAlert(
+    pipelines = [service_pipeline(service, foundation, opts=on_account) for service in services]
+    failure_alerts = FailureAlerts(
         f"{prefix}-pipeline-failed",
-        failure_alert_args(settings, pipeline_name=delivery.pipeline_name, topic_arn=alerts_topic.arn),
+        failure_alert_args(
+            settings, pipelines=[pipeline.watched() for pipeline in pipelines], topic_arn=alerts_topic.arn
+        ),
         opts=on_account,
     )
 
-    pulumi.export("pipelineName", delivery.pipeline_name)
-    pulumi.export("pipelineArn", delivery.arn)
-    pulumi.export("pipelineConsoleUrl", delivery.console_url)
+    outputs = [
+        pipeline_outputs(pipeline, rule_arn)
+        for pipeline, rule_arn in zip(pipelines, failure_alerts.rule_arns, strict=True)
+    ]
+    if settings.services[0].name:
+        # Keyed by service; `pulumi stack output services --json | jq '.api.pipelineName'`.
+        pulumi.export(
+            "services", {pipeline.args.names.service: each for pipeline, each in zip(pipelines, outputs, strict=True)}
+        )
+    else:
+        # The one pipeline's outputs stay where scripts written for a stack without services read them.
+        for output_name, value in outputs[0].items():
+            pulumi.export(output_name, value)
     pulumi.export("artifactBucket", artifacts.bucket_name)
     pulumi.export("alertTopicArn", alerts_topic.arn)
-    pulumi.export("failureRuleArn", failure_alert.arn)
-    pulumi.export("buildProjectNames", [build.project_name, deploy.project_name])
     pulumi.export("kmsKeyArn", key.arn)
     pulumi.export("permissionsBoundaryArn", boundary.arn)
 

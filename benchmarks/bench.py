@@ -10,7 +10,6 @@ the captured graph), so suite/floor says how many bare start-ups the whole suite
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import statistics
@@ -19,12 +18,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, cast
+from dataclasses import asdict, dataclass
 
-from benchmarks.costs import PRICES_READ_ON, itemise, total
+import emulator
+from benchmarks.costs import itemise, total
+from emulator.errors import EmulatorError
+from emulator.lifecycle import DeployFailedError
 from harness.capture import StackGraph, evaluate
+from harness.resource_types import PRICES_READ_ON, RESOURCE_TYPES
 from harness.stack_config import PROJECT_DIR
 from tools.diagram import type_label
 
@@ -63,13 +64,7 @@ def python_process(arguments: Sequence[str]) -> subprocess.CompletedProcess[str]
 
 def floor_classes(graphs: Iterable[StackGraph]) -> list[str]:
     """The pulumi_aws classes behind the program's resource types, e.g. `pulumi_aws.s3.Bucket`."""
-    classes = set()
-    for graph in graphs:
-        for resource in graph.custom():
-            package, module, member = resource.type.split(":", 2)
-            if package == "aws":
-                classes.add(f"pulumi_aws.{module.split('/')[0]}.{member}")
-    return sorted(classes)
+    return sorted({RESOURCE_TYPES[resource.type].sdk_class for graph in graphs for resource in graph.custom()})
 
 
 def floor_program(classes: Sequence[str]) -> str:
@@ -101,53 +96,18 @@ def measure_suite(runs: int) -> tuple[Runs, str]:
     return timed(run_suite, runs), summaries[-1]
 
 
-# emulator.lifecycle.Timings (issue 3) holds milliseconds; a timedelta would carry its own unit.
-EMULATOR_UNIT_SECONDS = 0.001
-EMULATOR_ENTRY_POINTS = ("emulator", "emulator.lifecycle")
-
-
-def _seconds(value: Any, unit_seconds: float) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value) * unit_seconds
-
-
-def phase_seconds(result: Any, unit_seconds: float = EMULATOR_UNIT_SECONDS) -> dict[str, float]:
-    """The deploy/verify/destroy times, in seconds, from what the emulator returns: a mapping or an object."""
-    found: dict[str, float] = {}
-    if not isinstance(result, Mapping) and hasattr(result, "timings"):  # an outcome that wraps its timings
-        result = result.timings
-    for phase in EMULATOR_PHASES:
-        value = result.get(phase) if isinstance(result, Mapping) else getattr(result, phase, None)
-        if value is not None:
-            found[phase] = _seconds(value, unit_seconds)
-    return found
-
-
-def emulator_entry_point() -> Callable[[str], Any] | None:
-    """`run(stack)` from the emulator package (or its lifecycle module), if this checkout has one."""
-    for module_name in EMULATOR_ENTRY_POINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        run = getattr(module, "run", None)
-        if callable(run):
-            return cast(Callable[[str], Any], run)
-    return None
+def phase_seconds(timings: emulator.Timings) -> dict[str, float]:
+    """The deploy, verify and destroy times of one `emulator.run`, from its milliseconds to seconds."""
+    return {phase: milliseconds / 1000 for phase, milliseconds in asdict(timings).items()}
 
 
 def measure_emulator(stack: str, runs: int) -> dict[str, Runs] | str:
-    """Median deploy, verify and destroy times of `run(stack)`, or why they are missing."""
-    run = emulator_entry_point()
-    if run is None:
-        return "not measured: no emulator.run or emulator.lifecycle.run(stack) in this checkout (issue 3)"
+    """Median deploy, verify and destroy times of `emulator.run(stack)`, or why they are missing."""
     try:
-        results = [phase_seconds(run(stack)) for _ in range(runs)]
-    except Exception as error:  # a figure is missing, the other figures still stand
-        return f"not measured: the emulator's run({stack!r}) raised {type(error).__name__}: {error}"
-    phases = [phase for phase in EMULATOR_PHASES if all(phase in result for result in results)]
-    if not phases:
-        return f"not measured: run({stack!r}) returned no {'/'.join(EMULATOR_PHASES)} times"
-    return {phase: Runs(tuple(result[phase] for result in results)) for phase in phases}
+        results = [phase_seconds(emulator.run(stack)) for _ in range(runs)]
+    except (EmulatorError, DeployFailedError) as error:  # a figure is missing, the other figures still stand
+        return f"not measured: emulator.run({stack!r}) raised {type(error).__name__}: {error}"
+    return {phase: Runs(tuple(result[phase] for result in results)) for phase in EMULATOR_PHASES}
 
 
 def print_counts(graphs: Mapping[str, StackGraph]) -> None:

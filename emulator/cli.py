@@ -14,7 +14,7 @@ from emulator.backend import FAKE_CREDENTIALS, MEMBER_ACCOUNT_ADMIN_ROLE, Emulat
 from emulator.lifecycle import DeployFailedError, Deployment, Inventory, ProtectedResourcesError
 from emulator.local import BOOTSTRAP, PIPELINE, Placement, Plan, Reporter, Timings, run_locally
 from emulator.mocks import Step
-from emulator.verify import Result
+from emulator.verify import Result, service_pipelines
 
 
 def display_type(token: str) -> str:
@@ -91,7 +91,8 @@ class PrintingReporter(Reporter):
             f"AWS_ACCESS_KEY_ID={FAKE_CREDENTIALS['aws_access_key_id']} "
             f"AWS_SECRET_ACCESS_KEY={FAKE_CREDENTIALS['aws_secret_access_key']}"
         )
-        self.say(f"  aws codepipeline get-pipeline --name {pipeline.outputs['pipelineName']}")
+        for service in service_pipelines(pipeline):
+            self.say(f"  aws codepipeline get-pipeline --name {service.outputs['pipelineName']}")
         self.say("  python -c \"import boto3; print(boto3.client('codepipeline').list_pipelines()['pipelines'])\"")
         if bootstrap.account_id != emulator.default_account:
             # moto answers in the account of the role the credentials come from (emulator/backend.py).

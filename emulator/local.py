@@ -39,6 +39,7 @@ from emulator.lifecycle import (
     unprotect,
 )
 from emulator.mocks import Step
+from emulator.resources import TRANSLATORS
 from emulator.verify import CHECKS, Result, failures, verify
 from emulator.verify_bootstrap import BOOTSTRAP_CHECKS, link_checks
 from harness.capture import RegisteredResource
@@ -165,22 +166,12 @@ def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-# What a retained resource of each type looks like in take_inventory's lists.
-INVENTORY_KIND = {
-    "aws:s3/bucket:Bucket": "s3 buckets",
-    "aws:kms/key:Key": "kms keys",
-    "aws:kms/alias:Alias": "kms aliases",
-    "aws:iam/role:Role": "iam roles",
-    "aws:iam/policy:Policy": "iam policies",
-    "aws:cloudwatch/logGroup:LogGroup": "logs log groups",
-    "aws:sns/topic:Topic": "sns topics",
-}
-
-
 def _kept_items(resources: list[RegisteredResource]) -> dict[str, set[str]]:
+    """The retained resources by the take_inventory list each shows up in (its type's inventory_kind)."""
     kept: dict[str, set[str]] = {}
     for resource in resources:
-        kind = INVENTORY_KIND.get(resource.type)
+        translator = TRANSLATORS.get(resource.type)  # None for a provider
+        kind = translator.inventory_kind if translator else ""
         if kind:
             kept.setdefault(kind, set()).add(resource.id)
     return kept

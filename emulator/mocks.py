@@ -129,7 +129,7 @@ class MotoMocks(Mocks):
         translator = TRANSLATORS.get(args.typ)
         if translator is None:
             raise EmulatorError(
-                "the emulator does not support this resource type; add a translator in emulator/resources.py"
+                "the emulator does not support this resource type; register it in harness/resource_types.py"
             )
         fields = Fields(reveal_secrets(args.inputs))
         apply = translator.plan(Request(logical_name=args.name, inputs=fields, target=self.target_for(args.provider)))
@@ -182,7 +182,8 @@ def _refuse_unread(fields: Fields, excused: Container[str] = frozenset()) -> Non
     if unread:
         raise EmulatorError(
             f"the emulator would drop the inputs {', '.join(unread)}; "
-            "translate them in emulator/resources.py or list them as gaps there and in the README"
+            "translate them in the type's entry in harness/resource_types.py, "
+            "or list them as gaps there and in the README"
         )
 
 

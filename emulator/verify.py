@@ -169,15 +169,46 @@ def bucket_lifecycle(deployment: Deployment) -> str:
     return f"artifacts and old versions expire after {days} days, stale uploads after {abort}"
 
 
-def build_projects(deployment: Deployment) -> list[dict[str, Any]]:
-    names = deployment.outputs["buildProjectNames"]
+# What the stack exports of each service's pipeline: top-level for a stack without `services`, under
+# `services.<name>` for a stack with them (__main__.py).
+PIPELINE_OUTPUTS = ("pipelineName", "pipelineArn", "pipelineConsoleUrl", "failureRuleArn", "buildProjectNames")
+
+
+@dataclass(frozen=True)
+class ServicePipeline:
+    """One service's pipeline as the stack outputs name it ("" for the one pipeline of a stack without services)."""
+
+    service: str
+    outputs: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return self.service or "the pipeline"
+
+    @property
+    def rule_name(self) -> str:
+        return str(self.outputs["failureRuleArn"]).rpartition("/")[2]
+
+
+def service_pipelines(deployment: Deployment) -> list[ServicePipeline]:
+    outputs = deployment.outputs
+    if "services" in outputs:
+        return [ServicePipeline(name, dict(each)) for name, each in outputs["services"].items()]
+    return [ServicePipeline("", {key: outputs[key] for key in PIPELINE_OUTPUTS})]
+
+
+def build_projects(deployment: Deployment, service: ServicePipeline | None = None) -> list[dict[str, Any]]:
+    """The CodeBuild projects of `service` (Build, then Deploy), or of every service in turn."""
+    if service is None:
+        return [project for each in service_pipelines(deployment) for project in build_projects(deployment, each)]
+    names = service.outputs["buildProjectNames"]
     projects = deployment.client("codebuild").batch_get_projects(names=names)["projects"]
     expect(sorted(project["name"] for project in projects) == sorted(names), f"CodeBuild has {projects}, not {names}")
     return sorted(projects, key=lambda project: names.index(project["name"]))
 
 
-def _pipeline(deployment: Deployment) -> dict[str, Any]:
-    answer = deployment.client("codepipeline").get_pipeline(name=deployment.outputs["pipelineName"])
+def _pipeline(deployment: Deployment, service: ServicePipeline) -> dict[str, Any]:
+    answer = deployment.client("codepipeline").get_pipeline(name=service.outputs["pipelineName"])
     return cast(dict[str, Any], answer["pipeline"])
 
 
@@ -214,9 +245,10 @@ def expected_trusts(deployment: Deployment) -> dict[str, Trust]:
         )
         for project in build_projects(deployment)
     }
-    trusts[role_name_from_arn(_pipeline(deployment)["roleArn"])] = Trust(
-        {"Service": "codepipeline.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
-    )
+    for service in service_pipelines(deployment):
+        trusts[role_name_from_arn(_pipeline(deployment, service)["roleArn"])] = Trust(
+            {"Service": "codepipeline.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
+        )
     provider = deployment.outputs.get("githubOidcProviderArn")
     for output in ("githubDeployRoleArn", "githubPreviewRoleArn"):
         if output in deployment.outputs:
@@ -314,63 +346,94 @@ def projects_use_their_role_and_logs(deployment: Deployment) -> str:
     return "each project runs as its own role and writes to its own log group"
 
 
+def _configured_services(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    """The `services` of the stack's config by name (empty without the key)."""
+    configured = json.loads(deployment.config.get("cicd-pipeline:services", "[]"))
+    return {str(each["name"]): each for each in configured}
+
+
+def _expected_trigger(deployment: Deployment, service: ServicePipeline) -> dict[str, Any]:
+    """The push filter the config asks for: the service's branch (or the stack's), and its paths if any."""
+    configured = _configured_services(deployment).get(service.service, {})
+    branch = configured.get("branch") or deployment.config.get("cicd-pipeline:branch", "main")
+    push: dict[str, Any] = {"branches": {"includes": [branch]}}
+    if configured.get("paths"):
+        push["filePaths"] = {"includes": list(configured["paths"])}
+    return push
+
+
 def pipeline_wiring(deployment: Deployment) -> str:
-    pipeline = _pipeline(deployment)
-    outputs = deployment.outputs
-    expect(pipeline.get("pipelineType") == "V2", f"the pipeline is {pipeline.get('pipelineType')}, not V2")
-    store = pipeline["artifactStore"]
-    expect(store["location"] == outputs["artifactBucket"], f"artifacts go to {store['location']}, not the bucket")
-    expect(
-        store.get("encryptionKey") == {"id": outputs["kmsKeyArn"], "type": "KMS"},
-        f"artifacts are encrypted with {store.get('encryptionKey')}, not the stack's key",
-    )
-    build_actions = [
-        (stage["name"], action["configuration"].get("ProjectName"))
-        for stage in pipeline["stages"]
-        for action in stage["actions"]
-        if action["actionTypeId"]["provider"] == "CodeBuild"
-    ]
-    expected = list(zip(("Build", "Deploy"), outputs["buildProjectNames"], strict=True))
-    expect(build_actions == expected, f"the CodeBuild actions run {build_actions}, expected {expected}")
-    build_projects(deployment)  # the names are those of real projects
-    return f"V2, artifacts in {store['location']} under the stack's key, stages run {[name for _, name in expected]}"
+    outputs, described = deployment.outputs, []
+    for service in service_pipelines(deployment):
+        pipeline = _pipeline(deployment, service)
+        expect(pipeline.get("pipelineType") == "V2", f"{service.label} is {pipeline.get('pipelineType')}, not V2")
+        store = pipeline["artifactStore"]
+        expect(store["location"] == outputs["artifactBucket"], f"artifacts go to {store['location']}, not the bucket")
+        expect(
+            store.get("encryptionKey") == {"id": outputs["kmsKeyArn"], "type": "KMS"},
+            f"artifacts are encrypted with {store.get('encryptionKey')}, not the stack's key",
+        )
+        build_actions = [
+            (stage["name"], action["configuration"].get("ProjectName"))
+            for stage in pipeline["stages"]
+            for action in stage["actions"]
+            if action["actionTypeId"]["provider"] == "CodeBuild"
+        ]
+        expected = list(zip(("Build", "Deploy"), service.outputs["buildProjectNames"], strict=True))
+        expect(build_actions == expected, f"{service.label}'s CodeBuild actions run {build_actions}, not {expected}")
+        build_projects(deployment, service)  # the names are those of real projects
+        if deployment.config.get("cicd-pipeline:sourceType", "codestar") == "codestar":
+            (trigger,) = pipeline.get("triggers") or [{}]
+            pushes = trigger.get("gitConfiguration", {}).get("push")
+            wanted = _expected_trigger(deployment, service)
+            expect(pushes == [wanted], f"{service.label} starts on pushes {pushes}, not {[wanted]}")
+        described.append(f"{pipeline['name']} runs {[name for _, name in expected]}")
+    return f"V2, artifacts in {outputs['artifactBucket']} under the stack's key; " + "; ".join(described)
 
 
 def failure_rule_targets_topic(deployment: Deployment) -> str:
     events = deployment.client("events")
-    rule = _rule_name(deployment)
-    state = events.describe_rule(Name=rule)["State"]
-    expect(state == "ENABLED", f"rule {rule} is {state}")
-    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
-    arns = [target["Arn"] for target in targets]
-    expect(arns == [deployment.outputs["alertTopicArn"]], f"rule {rule} targets {arns}, not only the alert topic")
-    return f"{rule} is enabled and its only target is the alert topic"
+    rules = [service.rule_name for service in service_pipelines(deployment)]
+    for rule in rules:
+        state = events.describe_rule(Name=rule)["State"]
+        expect(state == "ENABLED", f"rule {rule} is {state}")
+        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+        arns = [target["Arn"] for target in targets]
+        expect(arns == [deployment.outputs["alertTopicArn"]], f"rule {rule} targets {arns}, not only the alert topic")
+    return "; ".join(f"{rule} is enabled and its only target is the alert topic" for rule in rules)
 
 
-def _rule_name(deployment: Deployment) -> str:
-    return str(deployment.outputs["failureRuleArn"]).rpartition("/")[2]
-
-
-def sample_event(deployment: Deployment, file_name: str) -> EventMessageType:
-    """A sample event (tests/fixtures/events) as this stack's pipeline would emit it (its name, region and account)."""
+def sample_event(deployment: Deployment, file_name: str, service: ServicePipeline) -> EventMessageType:
+    """A sample event (tests/fixtures/events) as `service`'s pipeline would emit it (its name, region and account)."""
     text = (SAMPLE_EVENTS / file_name).read_text(encoding="utf-8")
-    text = text.replace(SAMPLE_PIPELINE, deployment.outputs["pipelineName"]).replace(SAMPLE_REGION, deployment.region)
+    text = text.replace(SAMPLE_PIPELINE, service.outputs["pipelineName"]).replace(SAMPLE_REGION, deployment.region)
     event = cast(EventMessageType, json.loads(text))
     event["account"] = deployment.account_id
     return event
 
 
 def failure_pattern_matches_samples(deployment: Deployment) -> str:
-    pattern = EventPattern.load(deployment.client("events").describe_rule(Name=_rule_name(deployment))["EventPattern"])
-    expect(pattern.matches_event(sample_event(deployment, ALERTING_SAMPLE)), f"the rule misses {ALERTING_SAMPLE}")
-    matched = [name for name in QUIET_SAMPLES if pattern.matches_event(sample_event(deployment, name))]
-    expect(not matched, f"the rule also fires on {matched}")
-    return f"fires on {ALERTING_SAMPLE}, not on {', '.join(QUIET_SAMPLES)}"
+    """Each rule fires on its own pipeline's failure, not on the quiet samples, nor on another service's failure."""
+    services = service_pipelines(deployment)
+    for service in services:
+        described = deployment.client("events").describe_rule(Name=service.rule_name)["EventPattern"]
+        pattern = EventPattern.load(described)
+        alerting = sample_event(deployment, ALERTING_SAMPLE, service)
+        expect(pattern.matches_event(alerting), f"{service.rule_name} misses {ALERTING_SAMPLE}")
+        matched = [name for name in QUIET_SAMPLES if pattern.matches_event(sample_event(deployment, name, service))]
+        expect(not matched, f"{service.rule_name} also fires on {matched}")
+        others = [
+            other.label
+            for other in services
+            if other != service and pattern.matches_event(sample_event(deployment, ALERTING_SAMPLE, other))
+        ]
+        expect(not others, f"{service.rule_name} also fires on the failures of {others}")
+    return f"each rule fires on {ALERTING_SAMPLE} of its own pipeline only, not on {', '.join(QUIET_SAMPLES)}"
 
 
-def render_alert(deployment: Deployment, event: EventMessageType) -> Any:
+def render_alert(deployment: Deployment, event: EventMessageType, service: ServicePipeline) -> Any:
     """The message EventBridge would hand the topic for `event`, through the target's input transformer."""
-    (target,) = deployment.client("events").list_targets_by_rule(Rule=_rule_name(deployment))["Targets"]
+    (target,) = deployment.client("events").list_targets_by_rule(Rule=service.rule_name)["Targets"]
     transformer = target["InputTransformer"]
     # EventBridge stamps every event on arrival; moto's renderer reads the stamp.
     stamped = cast(EventMessageType, {**event, "ingestion-time": event["time"]})
@@ -378,30 +441,38 @@ def render_alert(deployment: Deployment, event: EventMessageType) -> Any:
 
 
 def alert_message(deployment: Deployment) -> str:
-    event = sample_event(deployment, ALERTING_SAMPLE)
-    message = render_alert(deployment, event)
-    expect(isinstance(message, str), f"the alert is {message!r}, not a text message")
-    pipeline, execution, region = event["detail"]["pipeline"], event["detail"]["execution-id"], deployment.region
-    link = (
-        f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
-        f"/executions/{execution}/timeline?region={region}"
-    )
-    for needed in (pipeline, "FAILED", link):
-        expect(needed in message, f"the alert does not contain {needed!r}: {message!r}")
-    return f"renders: {message}"
+    messages = []
+    for service in service_pipelines(deployment):
+        event = sample_event(deployment, ALERTING_SAMPLE, service)
+        message = render_alert(deployment, event, service)
+        expect(isinstance(message, str), f"the alert is {message!r}, not a text message")
+        pipeline, execution, region = event["detail"]["pipeline"], event["detail"]["execution-id"], deployment.region
+        link = (
+            f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
+            f"/executions/{execution}/timeline?region={region}"
+        )
+        for needed in (pipeline, "FAILED", link):
+            expect(needed in message, f"the alert does not contain {needed!r}: {message!r}")
+        messages.append(message)
+    return "renders: " + " | ".join(messages)
 
 
 def topic_accepts_events(deployment: Deployment) -> str:
-    topic, rule_arn = deployment.outputs["alertTopicArn"], deployment.outputs["failureRuleArn"]
+    """The topic's one policy lets EventBridge publish for every failure rule of the stack, and only for them."""
+    topic = deployment.outputs["alertTopicArn"]
+    rule_arns = sorted(str(service.outputs["failureRuleArn"]) for service in service_pipelines(deployment))
     attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     allowed = statements_for(attributes["Policy"], "Allow", "sns:Publish", topic, principal="events.amazonaws.com")
     expect(allowed, f"the topic policy does not let events.amazonaws.com publish: {attributes['Policy']}")
-    conditions = [statement.get("Condition") for statement in allowed]
+    sources = [
+        sorted(as_list(statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", [])))
+        for statement in allowed
+    ]
     expect(
-        {"ArnEquals": {"aws:SourceArn": rule_arn}} in conditions,
-        f"the topic lets EventBridge publish for any rule, not only {rule_arn}: {conditions}",
+        sources == [rule_arns],
+        f"the topic lets EventBridge publish for {sources}, not exactly for the failure rules {rule_arns}",
     )
-    return "events.amazonaws.com may publish, for the failure rule only"
+    return f"events.amazonaws.com may publish, for the {len(rule_arns)} failure rule(s) only"
 
 
 def key_serves_events(deployment: Deployment) -> str:

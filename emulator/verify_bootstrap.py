@@ -33,6 +33,7 @@ from emulator.verify import (
     parsed,
     role_name_from_arn,
     second_run_changes_nothing,
+    service_pipelines,
     statements_for,
 )
 from harness.fake_aws import autoname
@@ -412,9 +413,11 @@ ACCESS_TOKEN_VARIABLE = "PULUMI_ACCESS_TOKEN"
 STEP_OUTPUT = {"preview": "previewRoleArn", "deploy": "deployRoleArn"}
 
 
-def _step_projects(pipeline: Deployment) -> dict[str, dict[str, Any]]:
-    """The Build (preview) and Deploy (deploy) CodeBuild projects, as CodeBuild describes them."""
-    return dict(zip(STEP_ROLES, build_projects(pipeline), strict=True))
+def _step_projects(pipeline: Deployment) -> list[dict[str, dict[str, Any]]]:
+    """Each service's Build (preview) and Deploy (deploy) CodeBuild projects, as CodeBuild describes them."""
+    return [
+        dict(zip(STEP_ROLES, build_projects(pipeline, service), strict=True)) for service in service_pipelines(pipeline)
+    ]
 
 
 def _variables(project: dict[str, Any]) -> dict[str, str]:
@@ -429,7 +432,8 @@ def uses_the_bootstrap(bootstrap: Deployment, pipeline: Deployment) -> str:
     differing = {key: configured[key] for key, value in expected.items() if configured[key] != value}
     expect(not differing, f"the pipeline stack {pipeline.stack} configures {differing}, not the bootstrap's {expected}")
     bootstrap_iam = bootstrap.client("iam")
-    for role, project in _step_projects(pipeline).items():
+    steps = [(role, project) for projects in _step_projects(pipeline) for role, project in projects.items()]
+    for role, project in steps:
         variables = _variables(project)
         assumed, wanted = variables.get(ASSUME_ROLE_VARIABLE), bootstrap.outputs[STEP_OUTPUT[role]]
         expect(assumed == wanted, f"{project['name']} assumes {assumed}, not the bootstrap's {role} role {wanted}")
@@ -452,27 +456,27 @@ def uses_the_bootstrap(bootstrap: Deployment, pipeline: Deployment) -> str:
 
 def bootstrap_trusts_the_pipeline(bootstrap: Deployment, pipeline: Deployment) -> str:
     """Each bootstrap role admits the CodeBuild role of its own step, not the other's; each step role may assume it."""
-    projects = _step_projects(pipeline)
-    step_roles = {role: project["serviceRole"] for role, project in projects.items()}
     pipeline_iam = pipeline.client("iam")
-    for role in STEP_ROLES:
-        bootstrap_role = bootstrap.outputs[STEP_OUTPUT[role]]
-        trust = _trust_of(bootstrap, bootstrap_role)
-        other = "deploy" if role == "preview" else "preview"
-        expect(
-            trust_admits(trust, step_roles[role]),
-            f"{role_name_from_arn(bootstrap_role)} does not admit {step_roles[role]}",
-        )
-        expect(
-            not trust_admits(trust, step_roles[other]),
-            f"{role_name_from_arn(bootstrap_role)} admits {step_roles[other]}",
-        )
-        own = _role_documents(pipeline, role_name_from_arn(step_roles[role]))
-        expect(
-            _allowed(own, "sts:AssumeRole", bootstrap_role),
-            f"{role_name_from_arn(step_roles[role])} may not sts:AssumeRole on {bootstrap_role}",
-        )
-        pipeline_iam.get_role(RoleName=role_name_from_arn(step_roles[role]))
+    for projects in _step_projects(pipeline):
+        step_roles = {role: project["serviceRole"] for role, project in projects.items()}
+        for role in STEP_ROLES:
+            bootstrap_role = bootstrap.outputs[STEP_OUTPUT[role]]
+            trust = _trust_of(bootstrap, bootstrap_role)
+            other = "deploy" if role == "preview" else "preview"
+            expect(
+                trust_admits(trust, step_roles[role]),
+                f"{role_name_from_arn(bootstrap_role)} does not admit {step_roles[role]}",
+            )
+            expect(
+                not trust_admits(trust, step_roles[other]),
+                f"{role_name_from_arn(bootstrap_role)} admits {step_roles[other]}",
+            )
+            own = _role_documents(pipeline, role_name_from_arn(step_roles[role]))
+            expect(
+                _allowed(own, "sts:AssumeRole", bootstrap_role),
+                f"{role_name_from_arn(step_roles[role])} may not sts:AssumeRole on {bootstrap_role}",
+            )
+            pipeline_iam.get_role(RoleName=role_name_from_arn(step_roles[role]))
     accounts = f"{pipeline.account_id} -> {bootstrap.account_id}"
     kind = "same account" if pipeline.account_id == bootstrap.account_id else "cross-account"
     return f"{kind} ({accounts}): each step role, and only it, may assume its bootstrap role"

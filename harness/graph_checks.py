@@ -122,3 +122,94 @@ def unknown_inputs(graph: StackGraph) -> list[str]:
         for prop, value in resource.inputs.items()
         if any(text == rpc.UNKNOWN for text in _strings(value))
     ]
+
+
+# --- One pipeline's resources, found through the graph's own references ------------------------
+
+PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+PROJECT = "aws:codebuild/project:Project"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One CodeBuild project of a pipeline, with the role it runs as, that role's policy and its log group."""
+
+    project: RegisteredResource
+    role: RegisteredResource
+    role_policy: RegisteredResource
+    log_group: RegisteredResource
+
+
+@dataclass(frozen=True)
+class PipelineResources:
+    """A pipeline and what belongs to it alone: its role, its build steps, its failure rule and target.
+
+    Found by following the values the resources name each other by (a project by the name in a stage,
+    a role by the ARN a project runs as, a rule by the pipeline name in its pattern), so a test over
+    these holds for every service's pipeline of a stack, however many there are.
+    """
+
+    pipeline: RegisteredResource
+    role: RegisteredResource
+    role_policy: RegisteredResource
+    steps: tuple[BuildStep, ...]
+    rule: RegisteredResource
+    target: RegisteredResource
+
+    def resources(self) -> list[RegisteredResource]:
+        own = [self.pipeline, self.role, self.role_policy, self.rule, self.target]
+        return own + [r for step in self.steps for r in (step.project, step.role, step.role_policy, step.log_group)]
+
+
+def _only(found: list[RegisteredResource], what: str) -> RegisteredResource:
+    if len(found) != 1:
+        raise AssertionError(f"expected one {what}, found {[r.name for r in found]}")
+    return found[0]
+
+
+def _by_output(graph: StackGraph, token: str, key: str, value: Any) -> RegisteredResource:
+    return _only([r for r in graph.of_type(token) if r.outputs.get(key) == value], f"{token} whose {key} is {value!r}")
+
+
+def _policy_of(graph: StackGraph, role: RegisteredResource) -> RegisteredResource:
+    return _only(
+        [p for p in graph.of_type(ROLE_POLICY) if p.inputs.get("role") == role.outputs["name"]],
+        f"policy of {role.name}",
+    )
+
+
+def _watches(rule: RegisteredResource, pipeline_name: str) -> bool:
+    pattern = _json_or_none(str(rule.inputs.get("eventPattern", "")))
+    return isinstance(pattern, dict) and pattern.get("detail", {}).get("pipeline") == [pipeline_name]
+
+
+def pipelines_of(graph: StackGraph) -> list[PipelineResources]:
+    """Every pipeline of the graph with its own resources, in registration order."""
+    found = []
+    for pipeline in graph.of_type(PIPELINE):
+        role = _by_output(graph, ROLE, "arn", pipeline.inputs["roleArn"])
+        steps = []
+        for stage in pipeline.inputs["stages"]:
+            for action in stage["actions"]:
+                if action["provider"] != "CodeBuild":
+                    continue
+                project = _by_output(graph, PROJECT, "name", action["configuration"]["ProjectName"])
+                step_role = _by_output(graph, ROLE, "arn", project.inputs["serviceRole"])
+                group = project.inputs["logsConfig"]["cloudwatchLogs"]["groupName"]
+                steps.append(
+                    BuildStep(
+                        project, step_role, _policy_of(graph, step_role), _by_output(graph, LOG_GROUP, "name", group)
+                    )
+                )
+        name = pipeline.outputs["name"]
+        rule = _only([r for r in graph.of_type(RULE) if _watches(r, name)], f"failure rule of {name}")
+        target = _only(
+            [t for t in graph.of_type(TARGET) if t.inputs["rule"] == rule.outputs["name"]], f"target of {rule.name}"
+        )
+        found.append(PipelineResources(pipeline, role, _policy_of(graph, role), tuple(steps), rule, target))
+    return found

@@ -1,4 +1,27 @@
-"""The artifact store: a private, versioned, KMS-encrypted, TLS-only S3 bucket."""
+"""The artifact store: a private, versioned, KMS-encrypted, TLS-only S3 bucket.
+
+Kept on destroy (`keep_on_destroy`, which the pipeline stack sets in prod): the bucket and every one
+of its configuration resources are protected (`protect=True`), not retained (`retain_on_delete`).
+
+- Protect, because the data must stay readable and guarded. With `retain_on_delete` a `pulumi destroy`
+  would succeed: the bucket would stay in AWS but leave the stack, unmanaged, while the key that
+  encrypts its objects is scheduled for deletion with the rest. A protected resource instead makes the
+  engine refuse any deployment that would delete it ("it will be an error to do a Pulumi deployment
+  which tries to delete a protected resource for any reason",
+  https://www.pulumi.com/docs/iac/concepts/resources/options/protect/), so `pulumi destroy` of prod
+  stops before deleting anything, and so does a `pulumi up` that would replace the bucket. Tearing the
+  rest down on purpose is `pulumi destroy --exclude-protected`
+  (https://www.pulumi.com/docs/iac/cli/commands/pulumi_destroy/); the kept resources stay in the
+  stack's state, so the next `pulumi up` of the stack takes them over again, name clashes impossible.
+- Every child, not just the bucket. The public access block, ownership controls, versioning, default
+  encryption, lifecycle and TLS-only policy are separate AWS resources: an unprotected one would be
+  deleted by `--exclude-protected` (or by a later `up` that drops it), leaving prod artifacts in a
+  bucket without its guards. The Python SDK would copy `protect` from this component to its children
+  (pulumi/resource.py: `opts.protect = opts.parent._protect`), but `retain_on_delete` it would not;
+  each child sets `protect` itself anyway, so the decision is visible where the resource is declared.
+- Outside prod nothing is protected and the stack destroys clean (with `force_destroy` emptying the
+  bucket first, where the stack allows it).
+"""
 
 from __future__ import annotations
 
@@ -32,12 +55,14 @@ def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
 
 @dataclass(frozen=True)
 class ArtifactStoreArgs:
-    """The key the bucket encrypts with, how long artifacts live, and whether a destroy may empty it."""
+    """The key the bucket encrypts with, how long artifacts live, and what a destroy may do to it."""
 
     key_arn: pulumi.Input[str]
     expiry_days: int
     # True lets `pulumi destroy` delete a bucket that still holds artifacts (and their versions).
     force_destroy: bool = False
+    # True protects the bucket and all its configuration from any deletion (the module docstring).
+    keep_on_destroy: bool = False
 
 
 class ArtifactStore(pulumi.ComponentResource):
@@ -47,7 +72,8 @@ class ArtifactStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:s3:ArtifactStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # None (not False) when not kept: a caller that protects this component still protects its children.
+        child = pulumi.ResourceOptions(parent=self, protect=True if args.keep_on_destroy else None)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=child)
         bucket_id = self.bucket.id
 
@@ -104,14 +130,14 @@ class ArtifactStore(pulumi.ComponentResource):
                 )
             ],
             # S3 rejects a lifecycle rule on noncurrent versions until versioning is on.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket_id,
             policy=tls_only_bucket_policy(self.bucket.arn),
             # With the public access block applied first, a policy can never open the bucket.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access])),
         )
         self.arn = self.bucket.arn
         self.bucket_name = self.bucket.bucket

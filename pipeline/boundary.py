@@ -11,8 +11,12 @@ The boundary is the union of the statements the build steps' and the pipeline's 
 by the same functions, so it allows exactly their actions on their resources, except that two kinds
 of resource are named by pattern, because they are created after the roles, which need the boundary
 first: the build projects (`project/<prefix>-*`) and their log groups
-(`/<project>/<environment>/codebuild/*`). The deploy role may not change the boundary; a change
-needs the administrator's `pulumi up` (README, CI: one-time bootstrap).
+(`/<project>/<environment>/codebuild/*`, or `/<project>/<environment>/*/codebuild/*` for the
+services of a stack with `services`). The patterns also keep the document's size independent of
+the number of services: one boundary caps every service's roles, and a managed policy holds at
+most 6,144 characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+The deploy role may not change the boundary; a change needs the administrator's `pulumi up`
+(README, CI: one-time bootstrap).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.build import BuildProjectArgs, build_role_statements, log_group_name
+from pipeline.build import BuildProjectArgs, build_role_statements, log_group_pattern
 from pipeline.delivery import DeliveryPipelineArgs, pipeline_role_statements
 from pipeline.iam import merged_statements, policy_document
 from pipeline.shared import SharedResources, StackNames
@@ -53,11 +57,12 @@ class PermissionsBoundary(pulumi.ComponentResource):
         super().__init__("cicd:iam:PermissionsBoundary", name, None, opts)
         account, names = shared.account, args.names
         # Every statement the service roles get, from the functions that build the roles' own, merged by Sid.
-        every_log_group = account.arn("logs", f"log-group:{log_group_name(names, '*')}")
         granted = [
             each
             for build in args.builds
-            for each in build_role_statements(build, shared, log_group_arn=every_log_group)
+            for each in build_role_statements(
+                build, shared, log_group_arn=account.arn("logs", f"log-group:{log_group_pattern(build.names)}")
+            )
         ]
         every_project = [account.arn("codebuild", f"project/{names.prefix}-*")]
         granted += [

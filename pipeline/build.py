@@ -25,6 +25,9 @@ STACK_VARIABLE = "PULUMI_STACK"
 ASSUME_ROLE_VARIABLE = "ASSUME_ROLE_ARN"
 PULUMI_TOKEN_VARIABLE = "PULUMI_ACCESS_TOKEN"
 BACKEND_URL_VARIABLE = "PULUMI_BACKEND_URL"
+# The folder of the service's Pulumi project and tests, relative to the checkout; set only where the
+# service names one (the buildspecs `cd` into it, and stay at the root without it).
+DIRECTORY_VARIABLE = "SERVICE_DIRECTORY"
 
 SecretStore = Literal["SECRETS_MANAGER", "PARAMETER_STORE"]
 
@@ -70,6 +73,8 @@ class BuildConfig:
     log_retention_days: int
     variables: tuple[tuple[str, str], ...] = ()
     secrets: tuple[BuildSecret, ...] = ()
+    # Where in the checkout the steps run (a monorepo's service folder); "" for the root.
+    directory: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,20 @@ def secret_statements(
 
 
 def log_group_name(names: StackNames, step_name: str) -> str:
-    """A step's log group (the permissions boundary names them all with the step `*`)."""
-    return f"/{names.project}/{names.environment}/codebuild/{step_name}"
+    """A step's log group: `/cicd-pipeline/dev/codebuild/build`, or `/cicd-pipeline/dev/api/codebuild/build`
+    for the service `api` (fixed names: the implicit service keeps today's)."""
+    return f"{names.log_root}/codebuild/{step_name}"
+
+
+def log_group_pattern(names: StackNames) -> str:
+    """Every step's log group of every pipeline named like `names`, as an IAM resource pattern.
+
+    One pattern for all services (`/cicd-pipeline/dev/*/codebuild/*`), not one per service: the
+    permissions boundary is a managed policy of at most 6,144 characters, and fifty services' own
+    log group ARNs alone would pass that
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+    """
+    return log_group_name(names.for_service("*") if names.service else names, "*")
 
 
 def build_role_statements(
@@ -145,6 +162,8 @@ def environment_variables(
     if config.backend_url:
         # `pulumi login` reads the backend from PULUMI_BACKEND_URL (buildspecs/*.yml).
         plain.append((BACKEND_URL_VARIABLE, config.backend_url))
+    if config.directory:
+        plain.append((DIRECTORY_VARIABLE, config.directory))
     variables = [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
         for name, value in plain

@@ -110,22 +110,37 @@ def approval_stage(args: DeliveryPipelineArgs, topic_arn: pulumi.Input[str]) -> 
     )
 
 
+def git_push_filter(source: RepositorySource) -> aws.codepipeline.PipelineTriggerGitConfigurationPushArgs:
+    """Pushes to the source's branch, and, where it names paths, only those changing a matching file.
+
+    A push filter takes `branches`, `filePaths` and `tags`; file paths are valid only together with
+    branches ("Valid combinations are: tags, branches, branches + file paths":
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html). `filePaths` is
+    a GitFilePathFilterCriteria, `includes` 1 to 8 globs of 1 to 255 characters each
+    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GitFilePathFilterCriteria.html);
+    the AWS provider's `file_paths` block (PipelineTriggerGitConfigurationPushFilePathsArgs, with
+    `includes` and `excludes`: https://www.pulumi.com/registry/packages/aws/api-docs/codepipeline/pipeline/)
+    passes it through. The settings refuse more paths, or longer ones, before anything registers.
+    """
+    return aws.codepipeline.PipelineTriggerGitConfigurationPushArgs(
+        branches=aws.codepipeline.PipelineTriggerGitConfigurationPushBranchesArgs(includes=[source.branch]),
+        file_paths=(
+            aws.codepipeline.PipelineTriggerGitConfigurationPushFilePathsArgs(includes=list(source.paths))
+            if source.paths
+            else None
+        ),
+    )
+
+
 def git_trigger(source: PipelineSource) -> list[aws.codepipeline.PipelineTriggerArgs]:
-    """Start on pushes to the source's branch only (V2 triggers replace change detection)."""
+    """Start on pushes to the source's branch (and paths) only (V2 triggers replace change detection)."""
     if not isinstance(source, RepositorySource):
         return []
     return [
         aws.codepipeline.PipelineTriggerArgs(
             provider_type="CodeStarSourceConnection",
             git_configuration=aws.codepipeline.PipelineTriggerGitConfigurationArgs(
-                source_action_name=SOURCE_ACTION,
-                pushes=[
-                    aws.codepipeline.PipelineTriggerGitConfigurationPushArgs(
-                        branches=aws.codepipeline.PipelineTriggerGitConfigurationPushBranchesArgs(
-                            includes=[source.branch]
-                        )
-                    )
-                ],
+                source_action_name=SOURCE_ACTION, pushes=[git_push_filter(source)]
             ),
         )
     ]

@@ -34,9 +34,11 @@ STEP_ROLES: tuple[StepRole, ...] = ("preview", "deploy")
 BOOTSTRAP_PREFIX = "cicd-bootstrap"
 
 # The names the pipeline stack gives its CodeBuild roles: the logical names `cicd-<environment>-build-role`
-# and `cicd-<environment>-deploy-role` (pipeline/build.py), auto-named by Pulumi with a 7-character
-# random suffix. Seven `?` match exactly that suffix; a `*` there would let the build role of an
-# environment named like `x-deploy-role` (`cicd-x-deploy-role-build-role-1a2b3c4`) match the deploy pattern.
+# and `cicd-<environment>-deploy-role` (pipeline/build.py), or `cicd-<environment>-<service>-build-role`
+# and `-deploy-role` for each service of a stack with `services` (pipeline/services.py), auto-named by
+# Pulumi with a 7-character random suffix. The `*` covers the environment and the service alike. Seven
+# `?` match exactly that suffix; a `*` there would let the build role of an environment (or service)
+# named like `x-deploy-role` (`cicd-x-deploy-role-build-role-1a2b3c4`) match the deploy pattern.
 AUTONAME_SUFFIX = "???????"
 PIPELINE_ROLE_NAMES: Mapping[StepRole, str] = {
     "preview": f"cicd-*-build-role-{AUTONAME_SUFFIX}",
@@ -135,8 +137,9 @@ def trusted_pipeline_roles(
     """Which pipeline roles may assume the bootstrap role `role`: an ArnLike pattern for aws:PrincipalArn.
 
     The pipeline stack names its CodeBuild roles `cicd-<env>-build-role-<7 chars>` (the Build step,
-    `pulumi preview`) and `cicd-<env>-deploy-role-<7 chars>` (the Deploy step, `pulumi up`), so the
-    preview role trusts `role/cicd-*-build-role-???????` and the deploy role
+    `pulumi preview`) and `cicd-<env>-deploy-role-<7 chars>` (the Deploy step, `pulumi up`), with the
+    service after the environment in a stack with `services` (`cicd-<env>-<service>-build-role-...`),
+    so the preview role trusts `role/cicd-*-build-role-???????` and the deploy role
     `role/cicd-*-deploy-role-???????` in the pipeline account. A Build step can therefore never
     assume the deploy role. Any environment's pipeline in that account matches: one bootstrap serves
     every pipeline that deploys into this account.

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal
 
-from pipeline.github import SCOPING_TAGS
+from pipeline.github_grants import SCOPING_TAGS
 from pipeline.run_calls import KMS_VIA_SERVICE, OVER_TLS, SECRETS_MANAGER_KMS, ContextTemplate, Resource, RunCall, When
 
 _REFERENCE = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_{}.html"

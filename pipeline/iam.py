@@ -7,6 +7,7 @@ is an output, which carries the dependency on the resource it names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,20 +47,60 @@ def merged_statements(statements: Sequence[Statement]) -> list[Statement]:
     """One statement per Sid, with the resources of every statement of that Sid (each once).
 
     Statements sharing a Sid must grant the same actions under the same condition; only their
-    resources may differ (the build step and the deploy step each write their own log group).
+    resources may differ (the build step and the deploy step each write their own log group, each
+    service's pipeline runs its own projects). Actions and conditions may be outputs (the connection's
+    `UseConnection` follows its ARN), so they are compared once resolved, and a difference fails the
+    resource whose policy this is.
     """
     by_sid: dict[str, list[Statement]] = {}
     for each in statements:
         by_sid.setdefault(each["Sid"], []).append(each)
     merged: list[Statement] = []
     for sid, group in by_sid.items():
-        first = group[0]
-        differing = [other for other in group if {**other, "Resource": []} != {**first, "Resource": []}]
-        if differing:
-            raise ValueError(f"statements {sid} differ in more than their resources: {first} and {differing[0]}")
-        resources = pulumi.Output.all(*(resource for each in group for resource in each["Resource"]))
-        merged.append({**first, "Resource": resources.apply(lambda arns: list(dict.fromkeys(arns)))})
+        # What is known now is compared now, so a mistake fails the program where it is made.
+        _all_alike(sid, [_known_part({**each, "Resource": []}) for each in group])
+        resources = pulumi.Output.all(*(resource for each in group for resource in each["Resource"])).apply(
+            lambda arns: list(dict.fromkeys(arns))
+        )
+        if len(group) > 1 and any(_holds_outputs({**each, "Resource": []}) for each in group):
+            alike = pulumi.Output.all(*(pulumi.Output.from_input({**each, "Resource": []}) for each in group))
+            resources = pulumi.Output.all(alike.apply(functools.partial(_all_alike, sid)), resources).apply(
+                lambda checked_and_resources: checked_and_resources[1]
+            )
+        merged.append({**group[0], "Resource": resources})
     return merged
+
+
+_NOT_YET_KNOWN = "<output>"
+
+
+def _known_part(value: Any) -> Any:
+    """`value` with each output in it replaced by one placeholder."""
+    if isinstance(value, pulumi.Output):
+        return _NOT_YET_KNOWN
+    if isinstance(value, Mapping):
+        return {key: _known_part(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_known_part(item) for item in value]
+    return value
+
+
+def _holds_outputs(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_outputs(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_outputs(item) for item in value)
+    return False
+
+
+def _all_alike(sid: str, statements: list[Any]) -> bool:
+    first = statements[0]
+    differing = [other for other in statements if other != first]
+    if differing:
+        raise ValueError(f"statements {sid} differ in more than their resources: {first} and {differing[0]}")
+    return True
 
 
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:

@@ -6,6 +6,7 @@ pulumi_aws.events module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -42,13 +43,19 @@ def failure_event_pattern(pipeline_name: pulumi.Input[str], states: tuple[str, .
     )
 
 
-def topic_policy(topic_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Let only this rule, through EventBridge, publish; refuse publishing without TLS.
+def topic_policy(topic_arn: pulumi.Input[str], rule_arns: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """Let only these rules, through EventBridge, publish; refuse publishing without TLS.
 
-    The EventBridge statement is the one AWS documents for SNS targets, narrowed to the
-    rule by aws:SourceArn:
+    A topic has one policy (SetTopicAttributes `Policy` replaces it whole), so it lists every rule that
+    may publish: one policy per rule would leave only the last one written in force. The EventBridge
+    statement is the one AWS documents for SNS targets, narrowed to the rules by aws:SourceArn:
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    A condition key given a list of values matches any of them (OR):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
     """
+    # One rule stays a string, as the policy of a stack with one pipeline always had it: such a stack's
+    # update leaves the policy as it is.
+    sources: pulumi.Input[str] | list[pulumi.Input[str]] = rule_arns[0] if len(rule_arns) == 1 else list(rule_arns)
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -59,7 +66,7 @@ def topic_policy(topic_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> p
                     "Principal": {"Service": "events.amazonaws.com"},
                     "Action": "sns:Publish",
                     "Resource": topic_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                    "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
                 },
                 {
                     "Sid": "DenyInsecureTransport",
@@ -109,46 +116,81 @@ class AlertTopic(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class FailureAlertArgs:
-    """Which pipeline to watch (its name output, so the rule waits for it), in which states, and where to tell."""
+class WatchedPipeline:
+    """One pipeline a failure rule watches: its names, and its name output (so the rule waits for it)."""
 
     names: StackNames
     pipeline_name: pulumi.Input[str]
+
+    @property
+    def rule_name(self) -> str:
+        """The rule's logical name, `cicd-dev-api-pipeline-failed` (`cicd-dev-pipeline-failed` without a service)."""
+        return f"{self.names.service_prefix}-pipeline-failed"
+
+
+@dataclass(frozen=True)
+class FailureAlertArgs:
+    """Which pipelines to watch, in which states, and where to tell."""
+
+    names: StackNames
+    pipelines: tuple[WatchedPipeline, ...]
     topic_arn: pulumi.Input[str]
     # CodePipeline execution states that alert.
     states: tuple[str, ...] = ("FAILED",)
 
 
-class FailureAlert(pulumi.ComponentResource):
-    """An EventBridge rule on the pipeline's state changes, delivered to the topic."""
+class FailureAlerts(pulumi.ComponentResource):
+    """One EventBridge rule per pipeline on its state changes, the topic's one policy, and a target per rule.
 
-    rule: aws.cloudwatch.EventRule
-    target: aws.cloudwatch.EventTarget
+    Per pipeline: a rule whose pattern names that pipeline through its name output, and a target
+    delivering it to the topic. Per stack: the topic policy listing every rule (`topic_policy`), which
+    every target waits for, so the first alert of any pipeline is accepted.
+
+    The type token stays `cicd:notifications:FailureAlert`, and the rule, target and policy of a stack
+    without services keep the logical names they had when this component watched one pipeline: a URN
+    holds its parent's type token, so the resources of a deployed stack keep their URNs and update in
+    place (tests/test_urns.py).
+    """
+
+    rules: list[aws.cloudwatch.EventRule]
+    targets: list[aws.cloudwatch.EventTarget]
+    policy: aws.sns.TopicPolicy
 
     def __init__(self, name: str, args: FailureAlertArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:notifications:FailureAlert", name, None, opts)
+        if not args.pipelines:
+            raise ValueError("failure alerts watch at least one pipeline")
         child = pulumi.ResourceOptions(parent=self)
         topic_arn = args.topic_arn
-        self.rule = aws.cloudwatch.EventRule(
-            name,
-            description=f"{args.names.label}: pipeline execution " + ", ".join(args.states),
-            event_pattern=failure_event_pattern(args.pipeline_name, args.states),
+        self.rules = [
+            aws.cloudwatch.EventRule(
+                watched.rule_name,
+                description=f"{watched.names.label}: pipeline execution " + ", ".join(args.states),
+                event_pattern=failure_event_pattern(watched.pipeline_name, args.states),
+                opts=child,
+            )
+            for watched in args.pipelines
+        ]
+        self.policy = aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic_arn,
+            policy=topic_policy(topic_arn, [rule.arn for rule in self.rules]),
             opts=child,
         )
-        policy = aws.sns.TopicPolicy(
-            f"{name}-topic-policy", arn=topic_arn, policy=topic_policy(topic_arn, self.rule.arn), opts=child
-        )
-        self.target = aws.cloudwatch.EventTarget(
-            f"{name}-to-topic",
-            # The rule's output, never its name re-typed: the Go version's string made the
-            # target race the rule ("Rule ... does not exist on EventBus default").
-            rule=self.rule.name,
-            arn=topic_arn,
-            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                input_paths=ALERT_INPUT_PATHS, input_template=ALERT_TEMPLATE
-            ),
-            # Without the topic policy the first alerts would be refused.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
-        self.arn = self.rule.arn
-        self.register_outputs({"ruleArn": self.rule.arn, "ruleName": self.rule.name})
+        self.targets = [
+            aws.cloudwatch.EventTarget(
+                f"{watched.rule_name}-to-topic",
+                # The rule's output, never its name re-typed: the Go version's string made the
+                # target race the rule ("Rule ... does not exist on EventBus default").
+                rule=rule.name,
+                arn=topic_arn,
+                input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                    input_paths=ALERT_INPUT_PATHS, input_template=ALERT_TEMPLATE
+                ),
+                # Without the topic policy naming its rule, the first alerts would be refused.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+            )
+            for watched, rule in zip(args.pipelines, self.rules, strict=True)
+        ]
+        self.rule_arns = [rule.arn for rule in self.rules]
+        self.register_outputs({"ruleArns": self.rule_arns, "ruleNames": [rule.name for rule in self.rules]})

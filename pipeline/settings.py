@@ -36,10 +36,12 @@ from pydantic_core import ErrorDetails
 from pipeline.build import (
     ASSUME_ROLE_VARIABLE,
     BACKEND_URL_VARIABLE,
+    DIRECTORY_VARIABLE,
     PULUMI_TOKEN_VARIABLE,
     STACK_VARIABLE,
     BuildSecret,
 )
+from pipeline.chatbot import SLACK_CHANNEL_ID_MAX, SLACK_CHANNEL_ID_PATTERN, SLACK_TEAM_ID_PATTERN
 from pipeline.github import GITHUB_OIDC_HOST
 
 # The public names, the imported ones included: modules that still import them from here keep working.
@@ -61,6 +63,7 @@ __all__ = [
     "ServiceConfig",
     "ServiceSettings",
     "Settings",
+    "SlackSettings",
     "SourceSettings",
     "StackConfig",
     "load_settings",
@@ -126,6 +129,13 @@ _GITHUB_OIDC_PROVIDER_ARN = re.compile(
 # https://www.pulumi.com/docs/iac/concepts/state-and-backends/#aws-s3
 _S3_BACKEND_URL = re.compile(r"^s3://(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^?\s]*)?(\?\S*)?$")
 _S3_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# AWS Chatbot's API model (pipeline/chatbot.py): the workspace (team) ID and the channel ID of a Slack channel.
+_SLACK_TEAM_ID = re.compile(rf"^(?:{SLACK_TEAM_ID_PATTERN})$")
+_SLACK_CHANNEL_ID = re.compile(rf"^(?=.{{1,{SLACK_CHANNEL_ID_MAX}}}$)(?:{SLACK_CHANNEL_ID_PATTERN})$")
+# What someone who mistakes Chatbot for a Slack app might paste instead of an ID: an incoming-webhook URL or a
+# Slack token (xoxb-, xoxp-, ..., xapp-: https://docs.slack.dev/authentication/tokens). Both are secrets, and
+# an error never repeats them.
+_SLACK_SECRET = re.compile(r"hooks\.slack\.com/|\bxox[a-z]-|\bxapp-")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are what Security Hub's CodeBuild.2 looks for.
 _SECRET_LOOKING_NAME = re.compile(
@@ -415,6 +425,22 @@ StateBucket = Annotated[
         _S3_BUCKET, "expected the S3 bucket name of the Pulumi backend (s3://<bucket>), or empty for Pulumi Cloud"
     ),
 ]
+SlackWorkspaceId = Annotated[
+    str,
+    _matching(
+        _SLACK_TEAM_ID,
+        "expected the Slack workspace ID such as T07EA123LEP (upper-case letters and digits) that the AWS Chatbot "
+        "console shows once the workspace is authorized there",
+    ),
+]
+SlackChannelId = Annotated[
+    str,
+    _matching(
+        _SLACK_CHANNEL_ID,
+        "expected a Slack channel ID such as C07EZ1ABC23 (letters and digits, the end of the channel's Copy link), "
+        "not its #name, nor a webhook URL or token: AWS Chatbot posts as the app authorized in its console",
+    ),
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=False, str_strip_whitespace=True)
 
@@ -521,6 +547,8 @@ class StackConfig(BaseModel):
     github_repository: GitHubRepository = Field("", alias="githubRepository")
     github_oidc_provider_arn: OidcProviderArn = Field("", alias="githubOidcProviderArn")
     github_state_bucket: StateBucket = Field("", alias="githubStateBucket")
+    slack_workspace_id: SlackWorkspaceId = Field("", alias="slackWorkspaceId")
+    slack_channel_id: SlackChannelId = Field("", alias="slackChannelId")
     services: tuple[ServiceConfig, ...] = Field((), alias="services")
 
     @model_validator(mode="after")
@@ -533,6 +561,7 @@ class StackConfig(BaseModel):
         self._one_source()
         self._one_backend()
         self._github_complete()
+        self._slack_complete()
         self._services_fit()
         return self
 
@@ -550,6 +579,8 @@ class StackConfig(BaseModel):
             STACK_VARIABLE: "the stack (deployStack)",
             ASSUME_ROLE_VARIABLE: "the stack (preview/deployRoleArn)",
             BACKEND_URL_VARIABLE: "the stack (backendUrl)",
+            # The buildspecs `cd` into it, so a configured value would move every service's build.
+            DIRECTORY_VARIABLE: "the stack (services[].directory)",
         }
         if self.pulumi_access_token is not None:
             taken[PULUMI_TOKEN_VARIABLE] = "pulumiAccessToken"
@@ -619,6 +650,25 @@ class StackConfig(BaseModel):
                     (key,), value, "only used together with githubRepository; set that too or clear this key"
                 )
 
+    def _slack_complete(self) -> None:
+        """Both Slack keys or neither: AWS Chatbot's channel configuration takes the workspace and the channel."""
+        pairs = (
+            ("slackChannelId", self.slack_channel_id, "slackWorkspaceId", self.slack_workspace_id,
+             "the ID of the Slack channel the alerts go to, such as C07EZ1ABC23"),
+            ("slackWorkspaceId", self.slack_workspace_id, "slackChannelId", self.slack_channel_id,
+             "the Slack workspace ID such as T07EA123LEP that the AWS Chatbot console shows once the workspace is "
+             "authorized there"),
+        )  # fmt: skip
+        for missing, value, other, other_value, what in pairs:
+            if other_value and not value:
+                raise _Refusal(
+                    (missing,),
+                    UNSET,
+                    f"required with {other}: {what}",
+                    fix=f"Set it with `pulumi config set {_qualified(missing)} <value>`, or remove the other with "
+                    f"`pulumi config rm {_qualified(other)}`",
+                )
+
     def _services_fit(self) -> None:
         """Every service name once, and short enough that each name derived from it fits AWS's limit."""
         first: dict[str, int] = {}
@@ -673,6 +723,19 @@ class GitHubSettings(BaseModel):
     state_bucket: str = ""
 
 
+class SlackSettings(BaseModel):
+    """The Slack channel the alerts also go to, through AWS Chatbot; empty IDs mean none."""
+
+    model_config = _RESOLVED
+
+    workspace_id: str = ""
+    channel_id: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.workspace_id and self.channel_id)
+
+
 class ServiceSettings(BaseModel):
     """One pipeline: what it builds and how, every override resolved against the stack's defaults."""
 
@@ -725,6 +788,7 @@ class Settings(BaseModel):
     services: tuple[ServiceSettings, ...] = Field(min_length=1)
     extra_tags: tuple[tuple[str, str], ...] = ()
     github: GitHubSettings = GitHubSettings()
+    slack: SlackSettings = SlackSettings()
     # A secret Output (never plain text in the settings); stored in Secrets Manager by the stack.
     pulumi_access_token: pulumi.Output[str] | None = Field(default=None, repr=False, exclude=True)
 
@@ -830,6 +894,7 @@ def _settings(config: StackConfig, stack: str) -> Settings:
             oidc_provider_arn=config.github_oidc_provider_arn,
             state_bucket=config.github_state_bucket,
         ),
+        slack=SlackSettings(workspace_id=config.slack_workspace_id, channel_id=config.slack_channel_id),
         pulumi_access_token=None if token is None else pulumi.Output.secret(token.get_secret_value()),
     )
 
@@ -905,7 +970,7 @@ def _shown(location: tuple[int | str, ...], value: object) -> str:
     key = str(location[0])
     if value is UNSET:
         return UNSET
-    if key in _SECRET_KEYS:
+    if key in _SECRET_KEYS or (isinstance(value, str) and _SLACK_SECRET.search(value)):
         return HIDDEN
     if key == "buildSecrets":
         if len(location) == 1:

@@ -7,7 +7,7 @@ Components take these, never a program's configuration, so any Pulumi program ca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import pulumi
 
@@ -16,26 +16,43 @@ from pipeline.provider import AwsAccount
 
 @dataclass(frozen=True)
 class StackNames:
-    """How one stack names and describes what it creates.
+    """How one stack names and describes what it creates, and whose pipeline a per-service resource is.
 
     `prefix` starts every auto-named resource's logical name (`cicd-dev-...`), and the IAM patterns
     that must reach those resources (the permissions boundary, the GitHub roles) are built from it;
-    `project` and `environment` name the log groups, the key alias and the connection.
+    `project` and `environment` name the log groups, the key alias and the connection. `service` is
+    "" for what the stack shares, and for the one pipeline of a stack without services, whose names
+    are today's; `for_service` gives the names of one service's pipeline.
     """
 
     project: str
     environment: str
     prefix: str
+    service: str = ""
+
+    def for_service(self, service: str) -> StackNames:
+        """The names of `service`'s pipeline, inside this stack's."""
+        return replace(self, service=service)
 
     @property
     def label(self) -> str:
-        """`cicd-pipeline dev`: for descriptions people read."""
-        return f"{self.project} {self.environment}"
+        """`cicd-pipeline dev` (`cicd-pipeline dev api` for a service): for descriptions people read."""
+        return f"{self.project} {self.environment}" + (f" {self.service}" if self.service else "")
 
     @property
     def slug(self) -> str:
-        """`cicd-pipeline-dev`: for the fixed physical names (key alias, connection)."""
+        """`cicd-pipeline-dev`: for the fixed physical names (key alias, connection) the stack has once."""
         return f"{self.project}-{self.environment}"
+
+    @property
+    def service_prefix(self) -> str:
+        """`cicd-dev-api`, or `cicd-dev` without a service: the start of a service's logical names."""
+        return f"{self.prefix}-{self.service}" if self.service else self.prefix
+
+    @property
+    def log_root(self) -> str:
+        """`/cicd-pipeline/dev` (`/cicd-pipeline/dev/api` for a service): where its log groups are named."""
+        return f"/{self.project}/{self.environment}" + (f"/{self.service}" if self.service else "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,10 +13,15 @@ from pipeline.shared import StackNames
 
 @dataclass(frozen=True)
 class RepositorySource:
-    """A GitHub repository, read through the stack's connection; pushes to `branch` start the pipeline."""
+    """A GitHub repository, read through the stack's connection; pushes to `branch` start the pipeline.
+
+    With `paths`, only a push that changes a file matching one of these globs (relative to the
+    repository root) starts it: how two services of one monorepo each build on their own changes.
+    """
 
     repository: str
     branch: str = "main"
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.build import read_buildspec
-from tests.support import BUCKET_ARN, KEY_ARN, build_projects, evaluate_component, policy, statements_by_sid
+from pipeline.build import DIRECTORY_VARIABLE, read_buildspec
+from tests.support import (
+    BUCKET_ARN,
+    KEY_ARN,
+    build_projects,
+    evaluate_component,
+    policy,
+    settings_for,
+    statements_by_sid,
+)
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pulumi-token-AbCdEf"
 DEPLOY_ROLE = "arn:aws:iam::123456789012:role/pulumi-deploy"
@@ -120,3 +129,26 @@ def test_roles_trust_only_codebuild_in_this_account(projects: StackGraph) -> Non
         (statement,) = policy(role.inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Service": "codebuild.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_a_monorepo_services_steps_run_in_its_folder_and_log_to_its_own_groups() -> None:
+    service = {"name": "api", "repository": "my-org/monorepo", "directory": "services/api"}
+    graph = evaluate_component(build_projects, {"repository": None, "services": [service]})
+    for step in ("build", "deploy"):
+        project = graph.one("aws:codebuild/project:Project", step)
+        assert env_vars(project)["SERVICE_DIRECTORY"] == ("PLAINTEXT", "services/api")
+        group = graph.one("aws:cloudwatch/logGroup:LogGroup", step)
+        assert group.inputs["name"] == f"/cicd-pipeline/dev/api/codebuild/{step}"
+        role_policy = statements_by_sid(policy(graph.one("aws:iam/rolePolicy:RolePolicy", step).inputs["policy"]))
+        assert role_policy["WriteOwnLogs"]["Resource"][0] == group.outputs["arn"]
+
+
+def test_without_a_directory_the_steps_run_at_the_root(projects: StackGraph) -> None:
+    for project in projects.of_type("aws:codebuild/project:Project"):
+        assert DIRECTORY_VARIABLE not in env_vars(project)
+
+
+def test_no_configured_variable_may_move_the_build_to_another_folder() -> None:
+    """The buildspecs `cd "$SERVICE_DIRECTORY"`: a configured value would move every service's steps."""
+    with pytest.raises(pulumi.RunError, match="SERVICE_DIRECTORY is already set by the stack"):
+        settings_for({"buildEnvironment": ["SERVICE_DIRECTORY=elsewhere"]})

@@ -125,6 +125,7 @@ class Invocation:
     tool: str
     argv: tuple[str, ...]
     env: Mapping[str, str | None]  # None: unset
+    cwd: Path  # the folder the tool ran in
 
     def __str__(self) -> str:
         return shlex.join((self.tool, *self.argv))
@@ -156,7 +157,7 @@ def _stand_in(tool: str, log: Path, failing: Path, then: str = "exit 0") -> str:
     message, status = FAILURES[tool]
     return f"""#!/bin/sh
 # Stand-in for {tool}: log argv and environment, fail if the test asked, else act as below.
-printf '%s\\037' {_sh_quote(tool)} {logged} {present} "$@" >> {_sh_quote(log)}
+printf '%s\\037' {_sh_quote(tool)} "$(pwd -P)" {logged} {present} "$@" >> {_sh_quote(log)}
 printf '\\n' >> {_sh_quote(log)}
 if [ -f {_sh_quote(failing)} ]; then
   while IFS= read -r prefix; do
@@ -275,9 +276,9 @@ fi""",
             return
         names = (*LOGGED_VARIABLES, *PRESENCE_ONLY)
         for line in self.log.read_text(encoding="utf-8").splitlines():
-            tool, *fields = line.split(FIELD)[:-1]  # every field ends with the separator
+            tool, cwd, *fields = line.split(FIELD)[:-1]  # every field ends with the separator
             env = {name: value[1:] if value else None for name, value in zip(names, fields, strict=False)}
-            yield Invocation(tool, tuple(fields[len(names) :]), env)
+            yield Invocation(tool, tuple(fields[len(names) :]), env, Path(cwd))
 
 
 @pytest.fixture
@@ -420,6 +421,51 @@ def test_a_failing_test_stops_the_preview(bench: Bench) -> None:
 
 def test_the_deploy_step_runs_no_tests(bench: Bench) -> None:
     assert bench.run("deploy").of("make") == []
+
+
+# --- A monorepo's service: its own folder ------------------------------------------------------------
+
+SERVICE_DIRECTORY = "services/api"
+
+
+def _service_folder(bench: Bench) -> Path:
+    """A monorepo checkout: the service's requirements, tests and project in their own folder."""
+    folder = bench.source / SERVICE_DIRECTORY
+    folder.mkdir(parents=True)
+    (folder / "requirements.txt").write_text("pulumi>=3,<4\n", encoding="utf-8")
+    (folder / "Makefile").write_text("test:\n\tpytest\n", encoding="utf-8")
+    return folder.resolve()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_services_step_installs_tests_and_runs_pulumi_in_its_folder(bench: Bench, step: Step) -> None:
+    folder = _service_folder(bench)
+    outcome = bench.run(step, overrides={"SERVICE_DIRECTORY": SERVICE_DIRECTORY})
+    assert outcome.build.succeeded, outcome.explain()
+
+    in_the_folder = ("pip", "make", "pulumi")
+    ran = [call for call in outcome.invocations if call.tool in in_the_folder]
+    assert {call.tool for call in ran} == set(in_the_folder) - ({"make"} if step == "deploy" else set())
+    assert [str(call) for call in ran if call.cwd != folder] == [], outcome.explain()
+    (pip,) = outcome.of("pip")
+    assert pip.argv == ("install", "--quiet", "-r", "requirements.txt")  # the service's own requirements
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_without_a_service_folder_every_step_runs_at_the_root(bench: Bench, step: Step) -> None:
+    outcome = bench.run(step)
+    assert outcome.build.succeeded, outcome.explain()
+    assert {call.cwd for call in outcome.invocations if call.tool != "aws"} == {bench.source.resolve()}
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_missing_service_folder_fails_the_install_before_anything_runs(bench: Bench, step: Step) -> None:
+    outcome = bench.run(step, overrides={"SERVICE_DIRECTORY": "services/missing"})
+
+    assert outcome.invocations == (), outcome.explain()
+    assert outcome.build.phases == {"install": False}
+    (failed,) = outcome.build.failed_commands
+    assert failed.command == 'cd "${SERVICE_DIRECTORY:-.}"'
 
 
 @pytest.mark.parametrize("step", STEPS)

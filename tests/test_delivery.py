@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.session
 import pytest
 
 from harness.capture import StackGraph
 from pipeline.delivery import DeliveryPipeline
 from pipeline.provider import AwsAccount
-from pipeline.settings import Settings
+from pipeline.settings import MAX_TRIGGER_PATH_LENGTH, MAX_TRIGGER_PATHS, Settings
 from tests.support import (
     BUCKET,
     BUCKET_ARN,
@@ -153,3 +154,37 @@ def test_s3_source_reads_only_the_source_object() -> None:
     assert statements["ReadSourceObject"]["Resource"] == ["arn:aws:s3:::src-bucket/*"]
     assert "UseSourceConnection" not in statements
     assert "AskForApproval" not in statements
+
+
+MONOREPO_SERVICE = {
+    "name": "api",
+    "repository": "my-org/monorepo",
+    "branch": "trunk",
+    "paths": ["services/api/**", "libs/**"],
+    "directory": "services/api",
+}
+
+
+def test_git_trigger_starts_only_on_pushes_changing_the_services_paths() -> None:
+    """Branches + file paths, the combination CodePipeline accepts for a push filter
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html)."""
+    graph = evaluate_component(delivery, {"repository": None, "services": [MONOREPO_SERVICE]})
+    (trigger,) = pipeline_of(graph)["triggers"]
+    assert trigger["gitConfiguration"]["pushes"] == [
+        {"branches": {"includes": ["trunk"]}, "filePaths": {"includes": ["services/api/**", "libs/**"]}}
+    ]
+    (source,) = pipeline_of(graph)["stages"][0]["actions"]
+    assert (source["configuration"]["FullRepositoryId"], source["configuration"]["BranchName"]) == (
+        "my-org/monorepo",
+        "trunk",
+    )
+
+
+def test_the_settings_allow_the_file_path_filters_codepipeline_takes() -> None:
+    """GitFilePathFilterCriteria.includes: 1-8 patterns of 1-255 characters, in botocore's copy of the API model
+    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GitFilePathFilterCriteria.html)."""
+    model = botocore.session.get_session().get_service_model("codepipeline")
+    assert set(model.shape_for("GitPushFilter").members) == {"branches", "filePaths", "tags"}
+    includes = model.shape_for("GitFilePathFilterCriteria").members["includes"]
+    assert includes.metadata["max"] == MAX_TRIGGER_PATHS
+    assert includes.member.metadata["max"] == MAX_TRIGGER_PATH_LENGTH

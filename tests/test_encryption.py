@@ -59,3 +59,16 @@ def test_key_policy_lets_cloudwatch_logs_use_the_key_only_for_this_accounts_log_
 def test_key_administration_stays_with_the_account(dev_key: StackGraph) -> None:
     statement = statements_by_sid(policy(dev_key.one("aws:kms/key:Key").inputs["policy"]))["EnableIamPolicies"]
     assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_prod_protects_the_key_and_its_alias() -> None:
+    """Protected, not retained: pipeline/encryption.py says why, and what the fixed alias name means."""
+    prod = key_graph("prod")
+    kept = [prod.one("aws:kms/key:Key"), prod.one("aws:kms/alias:Alias")]
+    assert [resource.protect for resource in kept] == [True, True]
+    assert [resource.retain_on_delete for resource in kept] == [False, False]
+    assert len(list(prod.custom())) == len(kept)
+
+
+def test_dev_key_destroys_clean(dev_key: StackGraph) -> None:
+    assert [r.name for r in dev_key.custom() if r.protect or r.retain_on_delete] == []

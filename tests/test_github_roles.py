@@ -30,13 +30,9 @@ from harness.capture import RegisteredResource, StackGraph, evaluate
 from harness.fake_aws import ACCOUNT_ID
 from harness.run_simulation import AccessModel, ContextValue, Simulation, describe, refused_without, resolve
 from harness.stack_config import qualify
-from pipeline.github import (
-    GITHUB_OIDC_AUDIENCE,
-    NOT_GRANTED_CREATES,
-    UNSCOPABLE_ACTIONS,
-    UNSCOPABLE_READS,
-)
+from pipeline.github import GITHUB_OIDC_AUDIENCE
 from pipeline.github_calls import A_CONFIG_TAG, GITHUB_CALLS, github_calls_by_id
+from pipeline.github_grants import NOT_GRANTED_CREATES, UNSCOPABLE_ACTIONS, UNSCOPABLE_READS
 from pipeline.run_calls import Actor
 from pipeline.settings import GITHUB_OIDC_HOST
 from tests.security.policies import RequestContext, actions, allowed, resources
@@ -69,10 +65,21 @@ def every_option(stack: str) -> StackGraph:
 
 
 EXISTING_CONNECTION = f"arn:aws:codeconnections:{REGION}:{ACCOUNT_ID}:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
-# The source settings change which connection grants the deploy role gets.
-SOURCE_VARIANTS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+# The source settings change which connection grants the deploy role gets; services, which resources there are.
+SOURCE_VARIANTS: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
     "dev-existing-connection": ("dev", (("codestarConnectionArn", EXISTING_CONNECTION),)),
     "prod-s3-source": ("prod", (("sourceType", "s3"), ("sourceBucket", "my-source-bucket"))),
+    # Three services' pipelines (Pulumi.platform.yaml): the grants must reach every service's resources.
+    "platform-services": ("platform", ()),
+    # A service whose names start like the GitHub roles' (`cicd-dev-github-actions-...`): the denials that
+    # keep the deploy role off the GitHub roles must not keep it off this service's roles too.
+    "service-named-like-the-github-roles": (
+        "dev",
+        (
+            ("repository", None),
+            ("services", json.dumps([{"name": "github-actions", "repository": "my-org/my-service"}])),
+        ),
+    ),
 }
 
 

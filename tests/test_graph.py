@@ -15,17 +15,16 @@ import pulumi_aws as aws
 import pytest
 
 from harness.capture import RegisteredResource, StackGraph, evaluate
-from harness.graph_checks import unwired_references
+from harness.graph_checks import PipelineResources, pipelines_of, unwired_references
+from tests.security.conftest import graph_of
 from tests.support import retype_argument
 
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 TOPIC = "aws:sns/topic:Topic"
-PIPELINE = "aws:codepipeline/pipeline:Pipeline"
-PROJECT = "aws:codebuild/project:Project"
-ROLE = "aws:iam/role:Role"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
+# A stack of several services' pipelines (Pulumi.platform.yaml) beside the two with one each.
+STACKS = ("dev", "prod", "platform")
 
 
 def assert_depends(resource: RegisteredResource, prop: str, target: RegisteredResource) -> None:
@@ -35,66 +34,106 @@ def assert_depends(resource: RegisteredResource, prop: str, target: RegisteredRe
     )
 
 
-def test_event_target_rule_is_the_rules_output(stack_graph: StackGraph) -> None:
-    target, rule = stack_graph.one(TARGET), stack_graph.one(RULE)
-    assert target.inputs["rule"] == rule.outputs["name"]
-    assert_depends(target, "rule", rule)
+@pytest.fixture(scope="module", params=STACKS)
+def graph(request: pytest.FixtureRequest) -> StackGraph:
+    """Each stack, evaluated once per session (tests/security/conftest.py's cache)."""
+    return graph_of(str(request.param))
 
 
-def test_event_target_arn_is_the_topics_output(stack_graph: StackGraph) -> None:
-    target, topic = stack_graph.one(TARGET), stack_graph.one(TOPIC)
-    assert target.inputs["arn"] == topic.outputs["arn"]
-    assert_depends(target, "arn", topic)
+@pytest.fixture(scope="module")
+def pipelines(graph: StackGraph) -> list[PipelineResources]:
+    """Every pipeline of the stack with what belongs to it (harness.graph_checks.pipelines_of)."""
+    return pipelines_of(graph)
 
 
-def test_rule_pattern_is_built_from_the_pipelines_name(stack_graph: StackGraph) -> None:
-    rule, pipeline = stack_graph.one(RULE), stack_graph.one(PIPELINE)
-    assert pipeline.outputs["name"] in rule.inputs["eventPattern"]
-    assert_depends(rule, "eventPattern", pipeline)
+def test_each_service_has_a_pipeline_of_its_own_resources(
+    graph: StackGraph, pipelines: list[PipelineResources]
+) -> None:
+    services = graph.exports.get("services", {"": None})
+    assert len(pipelines) == len(services)
+    owned = [resource.urn for pipeline in pipelines for resource in pipeline.resources()]
+    assert len(owned) == len(set(owned)), "a resource belongs to two pipelines"
+    assert all(len(pipeline.steps) == 2 for pipeline in pipelines)
 
 
-def test_pipeline_role_is_its_own_roles_output(stack_graph: StackGraph) -> None:
-    pipeline, role = stack_graph.one(PIPELINE), stack_graph.one(ROLE, "pipeline-role")
-    assert pipeline.inputs["roleArn"] == role.outputs["arn"]
-    assert_depends(pipeline, "roleArn", role)
+def test_event_target_rule_is_the_rules_output(pipelines: list[PipelineResources]) -> None:
+    for pipeline in pipelines:
+        target, rule = pipeline.target, pipeline.rule
+        assert target.inputs["rule"] == rule.outputs["name"]
+        assert_depends(target, "rule", rule)
 
 
-def test_pipeline_artifact_store_is_the_bucket_and_key(stack_graph: StackGraph) -> None:
-    pipeline, bucket, key = stack_graph.one(PIPELINE), stack_graph.one(BUCKET), stack_graph.one(KEY)
-    (store,) = pipeline.inputs["artifactStores"]
-    assert store["location"] == bucket.outputs["bucket"]
-    assert store["encryptionKey"] == {"id": key.outputs["arn"], "type": "KMS"}
-    assert_depends(pipeline, "artifactStores", bucket)
-    assert_depends(pipeline, "artifactStores", key)
+def test_event_target_arn_is_the_topics_output(graph: StackGraph, pipelines: list[PipelineResources]) -> None:
+    topic = graph.one(TOPIC)
+    for pipeline in pipelines:
+        assert pipeline.target.inputs["arn"] == topic.outputs["arn"]
+        assert_depends(pipeline.target, "arn", topic)
 
 
-def test_pipeline_stages_name_the_codebuild_projects(stack_graph: StackGraph) -> None:
-    pipeline = stack_graph.one(PIPELINE)
-    named = {
-        action["configuration"].get("ProjectName") for stage in pipeline.inputs["stages"] for action in stage["actions"]
-    }
-    for project in stack_graph.of_type(PROJECT):
-        assert project.outputs["name"] in named
-        assert_depends(pipeline, "stages", project)
+def test_every_target_waits_for_the_one_topic_policy(graph: StackGraph, pipelines: list[PipelineResources]) -> None:
+    policy = graph.one(TOPIC_POLICY)
+    assert [p.target.name for p in pipelines if policy.urn not in p.target.dependencies] == []
+    assert all(policy.depends_on("policy", p.rule) for p in pipelines)
 
 
-def test_each_codebuild_project_runs_as_its_own_role(stack_graph: StackGraph) -> None:
-    for step in ("build", "deploy"):
-        project, role = stack_graph.one(PROJECT, f"-{step}"), stack_graph.one(ROLE, f"-{step}-role")
-        assert project.inputs["serviceRole"] == role.outputs["arn"]
-        assert_depends(project, "serviceRole", role)
+def test_rule_pattern_is_built_from_the_pipelines_name(pipelines: list[PipelineResources]) -> None:
+    for pipeline in pipelines:
+        assert pipeline.pipeline.outputs["name"] in pipeline.rule.inputs["eventPattern"]
+        assert_depends(pipeline.rule, "eventPattern", pipeline.pipeline)
 
 
-def test_each_codebuild_project_waits_for_its_roles_policy(stack_graph: StackGraph) -> None:
+def test_pipeline_role_is_its_own_roles_output(pipelines: list[PipelineResources]) -> None:
+    for pipeline in pipelines:
+        assert pipeline.pipeline.inputs["roleArn"] == pipeline.role.outputs["arn"]
+        assert_depends(pipeline.pipeline, "roleArn", pipeline.role)
+
+
+def test_pipeline_artifact_store_is_the_bucket_and_key(graph: StackGraph, pipelines: list[PipelineResources]) -> None:
+    bucket, key = graph.one(BUCKET), graph.one(KEY)
+    for each in pipelines:
+        pipeline = each.pipeline
+        (store,) = pipeline.inputs["artifactStores"]
+        assert store["location"] == bucket.outputs["bucket"]
+        assert store["encryptionKey"] == {"id": key.outputs["arn"], "type": "KMS"}
+        assert_depends(pipeline, "artifactStores", bucket)
+        assert_depends(pipeline, "artifactStores", key)
+
+
+def test_pipeline_stages_name_the_codebuild_projects(pipelines: list[PipelineResources]) -> None:
+    for each in pipelines:
+        pipeline = each.pipeline
+        named = [
+            action["configuration"].get("ProjectName")
+            for stage in pipeline.inputs["stages"]
+            for action in stage["actions"]
+            if action["provider"] == "CodeBuild"
+        ]
+        assert named == [step.project.outputs["name"] for step in each.steps]
+        for step in each.steps:
+            assert_depends(pipeline, "stages", step.project)
+
+
+def test_each_codebuild_project_runs_as_its_own_role(pipelines: list[PipelineResources]) -> None:
+    roles = [step.role.urn for pipeline in pipelines for step in pipeline.steps]
+    assert len(roles) == len(set(roles)), "two projects share a role"
+    for step in (step for pipeline in pipelines for step in pipeline.steps):
+        assert step.project.inputs["serviceRole"] == step.role.outputs["arn"]
+        assert_depends(step.project, "serviceRole", step.role)
+
+
+def test_each_codebuild_project_waits_for_its_roles_policy(pipelines: list[PipelineResources]) -> None:
     """CodeBuild rejects a role with no permissions yet ("not authorized to perform sts:AssumeRole")."""
-    for step in ("build", "deploy"):
-        project = stack_graph.one(PROJECT, f"-{step}")
-        policy = stack_graph.one("aws:iam/rolePolicy:RolePolicy", f"-{step}-role-policy")
-        assert policy.urn in project.dependencies
+    for step in (step for pipeline in pipelines for step in pipeline.steps):
+        assert step.role_policy.urn in step.project.dependencies
 
 
-def test_no_input_repeats_another_resources_identity_without_depending_on_it(stack_graph: StackGraph) -> None:
-    assert [str(found) for found in unwired_references(stack_graph)] == []
+def test_each_pipeline_waits_for_its_roles_policy(pipelines: list[PipelineResources]) -> None:
+    for pipeline in pipelines:
+        assert pipeline.role_policy.urn in pipeline.pipeline.dependencies
+
+
+def test_no_input_repeats_another_resources_identity_without_depending_on_it(graph: StackGraph) -> None:
+    assert [str(found) for found in unwired_references(graph)] == []
 
 
 # Each wiring the program makes, replaced in turn by the same value as a plain string.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
 
 import pytest
 
-from harness.capture import StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate
 from harness.graph_checks import on_default_provider, unknown_inputs
+from pipeline.settings import DERIVED_NAMES, max_service_name_length
+from tests.security.conftest import graph_of
 
 EXPECTED_EXPORTS = {
     "pipelineName",
@@ -160,3 +163,177 @@ def test_existing_connection_is_used_instead_of_creating_one() -> None:
     (source,) = graph.one("aws:codepipeline/pipeline:Pipeline").inputs["stages"][0]["actions"]
     assert source["configuration"]["ConnectionArn"] == arn
     assert arn in graph.one("aws:iam/rolePolicy:RolePolicy", "pipeline-role").inputs["policy"]
+
+
+# --- Many services in one stack ------------------------------------------------------------------
+
+# What one service adds: its two build projects (each a log group, a role and its policy), its
+# pipeline (with its role and policy), and its failure rule and target.
+PER_SERVICE: Counter[str] = Counter(
+    {
+        "cicd:codebuild:BuildProject": 2,
+        "cicd:codepipeline:DeliveryPipeline": 1,
+        "cicd:iam:ServiceRole": 3,
+        "aws:iam/role:Role": 3,
+        "aws:iam/rolePolicy:RolePolicy": 3,
+        "aws:cloudwatch/logGroup:LogGroup": 2,
+        "aws:codebuild/project:Project": 2,
+        "aws:codepipeline/pipeline:Pipeline": 1,
+        "aws:cloudwatch/eventRule:EventRule": 1,
+        "aws:cloudwatch/eventTarget:EventTarget": 1,
+    }
+)
+# What the dev and platform stacks share: account and provider, key and alias, the artifact store and
+# its six settings, topic and subscription, connection, boundary, and the failure alerts with the topic policy.
+SHARED = 22
+SHARED_EXPORTS = {"artifactBucket", "alertTopicArn", "kmsKeyArn", "permissionsBoundaryArn"}
+PIPELINE_EXPORTS = EXPECTED_EXPORTS - SHARED_EXPORTS
+
+# The longest environment name the settings allow, and fifty services with the longest names it leaves room for.
+LONG_ENVIRONMENT = "platform-staging"
+FIFTY = 50
+
+
+def fifty_services() -> list[dict[str, str]]:
+    longest, _ = max_service_name_length(LONG_ENVIRONMENT)
+    return [
+        {"name": f"s{index:02d}".ljust(longest, "x"), "repository": "my-org/monorepo", "directory": f"services/{index}"}
+        for index in range(FIFTY)
+    ]
+
+
+@functools.cache
+def fifty_services_graph() -> StackGraph:
+    return evaluate("dev", {"environment": LONG_ENVIRONMENT, "repository": None, "services": fifty_services()})
+
+
+def type_counts(graph: StackGraph) -> Counter[str]:
+    return Counter(resource.type for resource in graph.resources)
+
+
+def services_of(graph: StackGraph) -> int:
+    return len(graph.exports.get("services", {"": None}))
+
+
+@pytest.mark.parametrize("variant", ["dev", "platform", "fifty"])
+def test_a_stack_is_its_shared_resources_plus_one_set_per_service(dev_graph: StackGraph, variant: str) -> None:
+    graph = fifty_services_graph() if variant == "fifty" else graph_of(variant)
+    services = services_of(graph)
+    assert services == {"dev": 1, "platform": 3, "fifty": FIFTY}[variant]
+    assert sum(PER_SERVICE.values()) == 19
+    assert len(graph.resources) == SHARED + services * sum(PER_SERVICE.values())
+    extra = Counter({token: count * (services - 1) for token, count in PER_SERVICE.items()})
+    assert type_counts(graph) == type_counts(dev_graph) + extra
+
+
+def test_a_services_stack_exports_each_pipeline_under_its_service() -> None:
+    graph = graph_of("platform")
+    assert set(graph.exports) == SHARED_EXPORTS | {"services"}
+    services = graph.exports["services"]
+    assert list(services) == ["api", "worker", "web"]
+    for service, outputs in services.items():
+        assert set(outputs) == PIPELINE_EXPORTS
+        pipeline = graph.one("aws:codepipeline/pipeline:Pipeline", f"-{service}-")
+        assert (outputs["pipelineName"], outputs["pipelineArn"]) == (pipeline.outputs["name"], pipeline.outputs["arn"])
+        assert (
+            outputs["failureRuleArn"] == graph.one("aws:cloudwatch/eventRule:EventRule", f"-{service}-").outputs["arn"]
+        )
+        assert outputs["buildProjectNames"] == [
+            graph.one("aws:codebuild/project:Project", f"-{service}-{step}").outputs["name"]
+            for step in ("build", "deploy")
+        ]
+
+
+def variables(project: RegisteredResource) -> dict[str, str]:
+    return {each["name"]: each["value"] for each in project.inputs["environment"]["environmentVariables"]}
+
+
+@pytest.mark.parametrize(
+    ("service", "branch", "paths", "directory"),
+    [
+        ("api", "main", ["services/api/**", "libs/**"], "services/api"),
+        ("worker", "main", ["services/worker/**", "libs/**"], "services/worker"),
+        ("web", "release", None, None),
+    ],
+)
+def test_each_service_starts_on_its_own_paths_and_builds_in_its_own_folder(
+    service: str, branch: str, paths: list[str] | None, directory: str | None
+) -> None:
+    """Two services of one monorepo: each pipeline starts on its own files and runs in its own folder."""
+    graph = graph_of("platform")
+    (trigger,) = graph.one("aws:codepipeline/pipeline:Pipeline", f"-{service}-").inputs["triggers"]
+    (push,) = trigger["gitConfiguration"]["pushes"]
+    assert push == {"branches": {"includes": [branch]}, **({"filePaths": {"includes": paths}} if paths else {})}
+    for step in ("build", "deploy"):
+        project = graph.one("aws:codebuild/project:Project", f"-{service}-{step}")
+        assert variables(project).get("SERVICE_DIRECTORY") == directory
+        log_group = graph.one("aws:cloudwatch/logGroup:LogGroup", f"-{service}-{step}")
+        assert log_group.inputs["name"] == f"/cicd-pipeline/platform/{service}/codebuild/{step}"
+
+
+def test_each_service_takes_its_overrides_and_the_stacks_defaults() -> None:
+    graph = graph_of("platform")
+
+    def stages(service: str) -> list[str]:
+        pipeline = graph.one("aws:codepipeline/pipeline:Pipeline", f"-{service}-")
+        return [stage["name"] for stage in pipeline.inputs["stages"]]
+
+    def compute(service: str) -> str:
+        return str(graph.one("aws:codebuild/project:Project", f"-{service}-build").inputs["environment"]["computeType"])
+
+    assert [stages(service) for service in ("api", "web")] == [
+        ["Source", "Build", "Deploy"],
+        ["Source", "Build", "Approval", "Deploy"],
+    ]
+    assert [compute(service) for service in ("api", "web")] == ["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM"]
+    assert variables(graph.one("aws:codebuild/project:Project", "-api-deploy"))["PULUMI_STACK"] == "api-platform"
+
+
+# The AWS limit of each auto-named or fixed name a service gets: pipeline/settings.py's table, which the
+# settings check each service name against (its `api` names the botocore shape holding the limit).
+NAME_LIMITS = {
+    "aws:iam/role:Role": ("iam", "roleNameType"),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "RuleName"),
+    "aws:codepipeline/pipeline:Pipeline": ("codepipeline", "PipelineName"),
+    "aws:codebuild/project:Project": ("codebuild", "ProjectName"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "LogGroupName"),
+}
+# Policy size limits (characters without white space for IAM; bytes for SNS):
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (inline role policies
+# 10,240 in all per role, managed policies 6,144) and
+# https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html (30 KB).
+POLICY_LIMITS = {
+    ("aws:iam/rolePolicy:RolePolicy", "policy"): 10_240,
+    ("aws:iam/policy:Policy", "policy"): 6_144,
+    ("aws:sns/topicPolicy:TopicPolicy", "policy"): 30 * 1024,
+}
+
+
+def test_fifty_services_with_the_longest_names_get_unique_names_within_awss_limits() -> None:
+    graph = fifty_services_graph()
+    limits = {api: name.limit for name in DERIVED_NAMES for api in [name.api]}
+    urns = [resource.urn for resource in graph.resources]
+    assert len(urns) == len(set(urns))
+    for token, api in NAME_LIMITS.items():
+        names = [str(resource.outputs["name"]) for resource in graph.of_type(token)]
+        assert len(names) >= FIFTY, token
+        assert len(names) == len(set(names)), f"{token}: names collide"
+        too_long = [name for name in names if len(name) > limits[api]]
+        assert too_long == [], f"{token}: longer than {limits[api]}"
+    longest_role = max(len(str(role.outputs["name"])) for role in graph.of_type("aws:iam/role:Role"))
+    assert longest_role == limits[("iam", "roleNameType")] - 2  # the limit is close: not vacuous
+
+
+def test_fifty_services_keep_every_policy_within_its_size_limit() -> None:
+    """The boundary and the topic policy hold one pattern or one ARN per service, never a growing list of both."""
+    graph = fifty_services_graph()
+    for (token, prop), limit in POLICY_LIMITS.items():
+        for resource in graph.of_type(token):
+            size = len("".join(str(resource.inputs[prop]).split()))
+            assert size <= limit, f"{resource.name}: {size} characters, the limit is {limit}"
+    boundary = json.loads(graph.one("aws:iam/policy:Policy").inputs["policy"])
+    logs = next(each for each in boundary["Statement"] if each["Sid"] == "WriteOwnLogs")
+    assert logs["Resource"] == [
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:/cicd-pipeline/{LONG_ENVIRONMENT}/*/codebuild/*",
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:/cicd-pipeline/{LONG_ENVIRONMENT}/*/codebuild/*:log-stream:*",
+    ]

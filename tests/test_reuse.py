@@ -20,14 +20,15 @@ import pytest
 import pipeline
 from harness.capture import RegisteredResource, StackGraph, evaluate
 from harness.fake_aws import ACCOUNT_ID, FakeAws
-from harness.graph_checks import on_default_provider, unknown_inputs, unwired_references
+from harness.graph_checks import on_default_provider, pipelines_of, unknown_inputs, unwired_references
 from pipeline.artifacts import ArtifactStore, ArtifactStoreArgs
 from pipeline.boundary import PermissionsBoundary, PermissionsBoundaryArgs
 from pipeline.build import BuildConfig, BuildProject, BuildProjectArgs, build_steps
 from pipeline.delivery import DeliveryPipeline, DeliveryPipelineArgs
 from pipeline.encryption import PipelineKey, PipelineKeyArgs
-from pipeline.notifications import AlertTopic, AlertTopicArgs
+from pipeline.notifications import AlertTopic, AlertTopicArgs, FailureAlertArgs, FailureAlerts
 from pipeline.provider import AwsAccount, AwsAccountArgs
+from pipeline.services import ServicePipelineArgs, service_pipeline
 from pipeline.shared import SharedResources, StackNames
 from pipeline.source import RepositorySource
 
@@ -227,3 +228,86 @@ def test_every_role_carries_the_boundary_built_from_the_same_args(graph: StackGr
         f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/payments/staging/codebuild/*:log-stream:*",
     ]
     assert capped["RunBuildSteps"]["Resource"] == [f"arn:aws:codebuild:{REGION}:{ACCOUNT_ID}:project/pay-stg-*"]
+
+
+# --- The same team, two services on one foundation --------------------------------------------------
+
+SERVICES = ("payments", "ledger")
+
+
+def two_services_program() -> None:
+    """Two services' pipelines on one key, store, topic and boundary, composed with pipeline/services.py."""
+    account = AwsAccount("pay-stg", AwsAccountArgs(region=REGION, default_tags={"Team": "payments"}))
+    on_account = account.component_options()
+    key = PipelineKey("pay-stg-key", PipelineKeyArgs(account=account, names=NAMES), opts=on_account)
+    store = ArtifactStore("pay-stg-artifacts", ArtifactStoreArgs(key_arn=key.arn, expiry_days=7), opts=on_account)
+    topic = AlertTopic("pay-stg-alerts", AlertTopicArgs(names=NAMES, key_arn=key.arn), opts=on_account)
+    shared = SharedResources(
+        account=account,
+        key_arn=key.arn,
+        artifact_bucket_name=store.bucket_name,
+        artifact_bucket_arn=store.arn,
+        topic_arn=topic.arn,
+        connection_arn=CONNECTION,
+    )
+    steps = build_steps(preview_role_arn=PREVIEW_ROLE, deploy_role_arn=DEPLOY_ROLE)
+    services = [
+        ServicePipelineArgs(
+            (
+                BuildProjectArgs(NAMES.for_service(name), steps[0], BUILD),
+                BuildProjectArgs(NAMES.for_service(name), steps[1], BUILD),
+            ),
+            DeliveryPipelineArgs(
+                names=NAMES.for_service(name),
+                source=RepositorySource(repository="payments/monorepo", paths=(f"{name}/**",)),
+                deploy_stack=f"payments/{name}/staging",
+            ),
+        )
+        for name in SERVICES
+    ]
+    boundary = PermissionsBoundary(
+        "pay-stg-boundary",
+        PermissionsBoundaryArgs(
+            names=NAMES,
+            builds=tuple(args for service in services for args in service.builds),
+            pipelines=tuple(service.delivery for service in services),
+        ),
+        shared,
+        opts=on_account,
+    )
+    foundation = shared.bounded_by(boundary.arn)
+    pipelines = [service_pipeline(service, foundation, opts=on_account) for service in services]
+    FailureAlerts(
+        "pay-stg-pipeline-failed",
+        FailureAlertArgs(names=NAMES, pipelines=tuple(p.watched() for p in pipelines), topic_arn=topic.arn),
+        opts=on_account,
+    )
+
+
+@pytest.fixture(scope="module")
+def two_services(tmp_path_factory: pytest.TempPathFactory) -> StackGraph:
+    project_dir = tmp_path_factory.mktemp("payments-platform-services")
+    (project_dir / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
+    return evaluate(
+        STACK, program=two_services_program, config={}, mocks=FakeAws(region=REGION), project_dir=project_dir
+    )
+
+
+def test_another_program_composes_several_services_on_its_own_names(two_services: StackGraph) -> None:
+    pipelines = pipelines_of(two_services)
+    assert sorted(p.pipeline.name for p in pipelines) == ["pay-stg-ledger-pipeline", "pay-stg-payments-pipeline"]
+    assert sorted(group.inputs["name"] for group in two_services.of_type("aws:cloudwatch/logGroup:LogGroup")) == [
+        f"/payments/staging/{name}/codebuild/{step}" for name in sorted(SERVICES) for step in ("build", "deploy")
+    ]
+    for each in pipelines:
+        service = each.pipeline.name.removeprefix("pay-stg-").removesuffix("-pipeline")
+        (trigger,) = each.pipeline.inputs["triggers"]
+        assert trigger["gitConfiguration"]["pushes"][0]["filePaths"] == {"includes": [f"{service}/**"]}
+        assert each.rule.name == f"pay-stg-{service}-pipeline-failed"
+    (topic_policy,) = two_services.of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert all(topic_policy.depends_on("policy", each.rule) for each in pipelines)
+    assert [str(each) for each in unwired_references(two_services)] == []
+    capped = statements(two_services.one("aws:iam/policy:Policy", "pay-stg-boundary"))
+    assert capped["WriteOwnLogs"]["Resource"][0] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/payments/staging/*/codebuild/*"
+    )

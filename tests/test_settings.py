@@ -12,6 +12,13 @@ import yaml
 from pulumi.runtime.sync_await import _sync_await
 
 from harness.stack_config import PROJECT_DIR, qualify, stack_config
+from pipeline.chatbot import (
+    CONFIGURATION_NAME_MAX,
+    CONFIGURATION_NAME_PATTERN,
+    SLACK_CHANNEL_ID_MAX,
+    SLACK_CHANNEL_ID_PATTERN,
+    SLACK_TEAM_ID_PATTERN,
+)
 from pipeline.settings import (
     COMPUTE_TYPES,
     DERIVED_NAMES,
@@ -44,6 +51,8 @@ def services(*entries: Any, **overrides: Any) -> dict[str, Any]:
 
 
 API = {"name": "api", "repository": "my-org/platform"}
+# The examples of pulumi-aws's chatbot.SlackChannelConfiguration (slack_team_id, slack_channel_id).
+SLACK = {"slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"}
 WEB = {"name": "web", "repository": "my-org/platform"}
 
 
@@ -219,6 +228,11 @@ GOOD_VALUES: list[tuple[dict[str, Any], str, Any]] = [
       BuildSecret("PASSPHRASE", "/ci/pulumi-passphrase", "PARAMETER_STORE"))),
     ({"tags": ["Owner=team a", "cost:center=42"]}, "extra_tags", (("Owner", "team a"), ("cost:center", "42"))),
     ({"services": []}, "services.0.name", ""),
+    ({}, "slack.enabled", False),
+    (SLACK, "slack.enabled", True),
+    (SLACK, "slack.workspace_id", "T07EA123LEP"),
+    (SLACK, "slack.channel_id", "C07EZ1ABC23"),
+    ({**SLACK, "slackChannelId": "c" * 255}, "slack.channel_id", "c" * 255),
     # Service fields, each at its edge.
     (services({**API, "name": "a1"}), "services.0.name", "a1"),
     (services({**API, "name": "a" * SERVICE_NAME_MAX}), "services.0.name", "a" * SERVICE_NAME_MAX),
@@ -323,6 +337,13 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"tags": ["aws:owner=x"]}, "cicd-pipeline:tags[0]", "reserved"),
     ({"tags": ["Owner=bad|value"]}, "cicd-pipeline:tags[0]", "tag values"),
     ({"tags": ["Owner=a", "Owner=b"]}, "cicd-pipeline:tags[1]", "once"),
+    # Slack: both keys or neither, each the ID Chatbot's API takes.
+    ({"slackWorkspaceId": "T07EA123LEP"}, "cicd-pipeline:slackChannelId", "required with slackWorkspaceId"),
+    ({"slackChannelId": "C07EZ1ABC23"}, "cicd-pipeline:slackWorkspaceId", "required with slackChannelId"),
+    ({**SLACK, "slackWorkspaceId": "t07ea123lep"}, "cicd-pipeline:slackWorkspaceId", "Slack workspace ID"),
+    ({**SLACK, "slackWorkspaceId": "my-team.slack.com"}, "cicd-pipeline:slackWorkspaceId", "Slack workspace ID"),
+    ({**SLACK, "slackChannelId": "#alerts"}, "cicd-pipeline:slackChannelId", "not its #name"),
+    ({**SLACK, "slackChannelId": "C" * 256}, "cicd-pipeline:slackChannelId", "Slack channel ID"),
     # services: the key itself
     ({"services": "api"}, "cicd-pipeline:services", "a list of services"),
     ({"repository": None, "services": {"name": "api"}}, "cicd-pipeline:services", "a list of services"),
@@ -387,6 +408,9 @@ COMMANDS: list[tuple[dict[str, Any], list[str], str]] = [
     ({"services": [API]}, [], "`pulumi config rm cicd-pipeline:repository`"),
     (services(API, sourceType="s3", sourceBucket="b-1"), [], "`pulumi config set cicd-pipeline:sourceType codestar`"),
     ({"pulumiAccessToken": "pul-" + "0" * 40}, [], "`pulumi config set --secret cicd-pipeline:pulumiAccessToken <value>`"),
+    ({"slackWorkspaceId": "T07EA123LEP"}, [],
+     "`pulumi config set cicd-pipeline:slackChannelId <value>`, or remove the other with "
+     "`pulumi config rm cicd-pipeline:slackWorkspaceId`"),
     ({"pulumiAccessToken": "my password", "backendUrl": None}, ["pulumiAccessToken"],
      "`pulumi config set --secret cicd-pipeline:pulumiAccessToken <value>`"),
 ]  # fmt: skip
@@ -444,6 +468,16 @@ def test_compute_types_are_codebuilds() -> None:
 def test_execution_modes_are_codepipelines() -> None:
     enum = botocore.session.get_session().get_service_model("codepipeline").shape_for("ExecutionMode").enum
     assert set(EXECUTION_MODES) == set(enum)
+
+
+def test_slack_ids_are_the_ones_chatbots_api_takes() -> None:
+    """The settings check Slack IDs against the patterns of AWS Chatbot's API model, and the name fits it."""
+    shapes = botocore.session.get_session().get_service_model("chatbot").shape_for
+    assert shapes("SlackTeamId").metadata["pattern"] == SLACK_TEAM_ID_PATTERN
+    assert shapes("SlackChannelId").metadata["pattern"] == SLACK_CHANNEL_ID_PATTERN
+    assert shapes("SlackChannelId").metadata["max"] == SLACK_CHANNEL_ID_MAX
+    assert shapes("ConfigurationName").metadata["pattern"] == CONFIGURATION_NAME_PATTERN
+    assert shapes("ConfigurationName").metadata["max"] == CONFIGURATION_NAME_MAX
 
 
 @pytest.mark.parametrize("name", DERIVED_NAMES, ids=[name.what for name in DERIVED_NAMES])

@@ -1,10 +1,11 @@
 """The architecture diagram: a Mermaid flowchart drawn from the resource graph the program registers.
 
 Nothing here is drawn by hand. Components become subgraphs (nested by parent), cloud
-resources become nodes, and every edge is a dependency the engine saw: an input computed
-from another resource's output (labelled with the input's name) or an explicit
-`depends_on` (dotted). The failure alert's run-time path is found in the same graph and
-drawn thick and red, so a broken link in that chain shows up as a missing red arrow.
+resources become nodes labelled by their type's entry in harness/resource_types.py, and
+every edge is a dependency the engine saw: an input computed from another resource's
+output (labelled with the input's name) or an explicit `depends_on` (dotted). The failure
+alert's run-time path is found in the same graph and drawn thick and red, so a broken link
+in that chain shows up as a missing red arrow.
 
 `make diagram` (python -m tools.diagram) rewrites the README's diagram section;
 tests/test_diagram.py fails when that section no longer matches the graph.
@@ -21,14 +22,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.resource_types import EVENT_TARGET, RESOURCE_TYPES, TOPIC_SUBSCRIPTION
 from tools.readme import read_section, write_section
 
 DIAGRAM_STACK = "dev"
 SECTION = "diagram"
-
-EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
-EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 ALERT_COLOUR = "#d62728"
 
@@ -64,11 +62,11 @@ def subscribers_id(protocol: str) -> str:
 
 
 def type_label(token: str) -> str:
-    """`aws:s3/bucket:Bucket` -> `aws.s3.Bucket`, the name the Python SDK uses; providers -> `aws.Provider`."""
+    """A registered type's label (`aws:s3/bucket:Bucket` -> `aws.s3.Bucket`); providers -> `aws.Provider`."""
     package, module, member = token.split(":", 2)
     if package == "pulumi" and module == "providers":
         return f"{member}.Provider"
-    return f"{package}.{module.split('/')[0]}.{member}"
+    return RESOURCE_TYPES[token].label
 
 
 def _sort_key(resource: RegisteredResource) -> tuple[str, str]:
@@ -95,14 +93,14 @@ def alert_path(graph: StackGraph) -> AlertPath:
     """
     hops: set[tuple[str, str, str]] = set()
     subscriptions: dict[str, RegisteredResource] = {}
-    for target in graph.of_type(EVENT_TARGET):
+    for target in graph.of_type(EVENT_TARGET.token):
         for rule_urn in _targets_of(target, "rule"):
             for source_urn in _targets_of(graph.by_urn(rule_urn), "eventPattern"):
                 hops.add((source_urn, rule_urn, "eventPattern"))
             hops.add((rule_urn, target.urn, "rule"))
         for destination_urn in _targets_of(target, "arn"):
             hops.add((target.urn, destination_urn, "arn"))
-            for subscription in graph.of_type(TOPIC_SUBSCRIPTION):
+            for subscription in graph.of_type(TOPIC_SUBSCRIPTION.token):
                 if destination_urn in subscription.property_dependencies.get("topic", []):
                     hops.add((destination_urn, subscription.urn, "topic"))
                     subscriptions[subscription.urn] = subscription

@@ -16,7 +16,7 @@ import pytest
 import pipeline.build
 from emulator.lifecycle import Deployment
 from emulator.resources import default_topic_policy
-from emulator.verify import CHECKS, Check, verify
+from emulator.verify import CHECKS, Check, ServicePipeline, service_pipelines, verify
 from tests.emulator.conftest import deployed
 
 pytestmark = [pytest.mark.emulator]
@@ -150,7 +150,7 @@ DRIFTS: dict[str, tuple[Breakage, str]] = {
     "roles": (trust_a_second_service, "not exactly {'Service': 'codebuild.amazonaws.com'}"),
     "boundary": (lift_the_boundary, "carries the permissions boundary none, not arn:aws:iam::"),
     "projects": (delete_build_logs, "which does not exist"),
-    "pipeline": (swap_build_and_deploy, "the CodeBuild actions run"),
+    "pipeline": (swap_build_and_deploy, "CodeBuild actions run"),
     "failure-rule": (add_a_second_target, "not only the alert topic"),
     "failure-pattern": (alert_on_success_too, "also fires on ['pipeline-execution-succeeded.json']"),
     "alert-message": (drop_the_link, "does not contain 'https://eu-west-1.console.aws.amazon.com"),
@@ -168,6 +168,60 @@ def test_every_check_has_a_drift_that_breaks_it() -> None:
 def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     breakage, complaint = DRIFTS[check.name]
     with deployed("dev") as deployment:
+        (before,) = verify(deployment, (check,))
+        assert before.status == "ok", before.detail
+        breakage(deployment, monkeypatch)
+        (after,) = verify(deployment, (check,))
+
+    assert after.status == "failed"
+    assert complaint in after.detail
+
+
+# --- Several services in one stack (Pulumi.platform.yaml): what only a stack of many pipelines can get wrong
+
+
+def _service(deployment: Deployment, name: str) -> ServicePipeline:
+    return next(service for service in service_pipelines(deployment) if service.service == name)
+
+
+def trigger_on_every_path(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    """The api pipeline of the monorepo loses its path filter: it would start on the worker's changes too."""
+    codepipeline = deployment.client("codepipeline")
+    declaration = codepipeline.get_pipeline(name=_service(deployment, "api").outputs["pipelineName"])["pipeline"]
+    for push in declaration["triggers"][0]["gitConfiguration"]["push"]:
+        push.pop("filePaths")
+    codepipeline.update_pipeline(pipeline=declaration)
+
+
+def alert_on_the_workers_failures(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    events, rule = deployment.client("events"), _service(deployment, "api").rule_name
+    pattern = json.loads(events.describe_rule(Name=rule)["EventPattern"])
+    pattern["detail"]["pipeline"].append(_service(deployment, "worker").outputs["pipelineName"])
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+
+
+def let_only_the_last_rule_publish(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    """What one topic policy per failure alert did: the last one written names only its own rule."""
+    sns, topic = deployment.client("sns"), deployment.outputs["alertTopicArn"]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "AllowFailureRuleToPublish":
+            statement["Condition"]["ArnEquals"]["aws:SourceArn"] = _service(deployment, "web").outputs["failureRuleArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+
+
+SERVICE_DRIFTS: dict[str, tuple[Breakage, str]] = {
+    "pipeline": (trigger_on_every_path, "starts on pushes"),
+    "failure-pattern": (alert_on_the_workers_failures, "also fires on the failures of ['worker']"),
+    "topic-policy": (let_only_the_last_rule_publish, "not exactly for the failure rules"),
+}
+
+
+@pytest.mark.parametrize("name", SERVICE_DRIFTS)
+def test_the_check_fails_once_one_services_state_drifts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (check,) = (check for check in CHECKS if check.name == name)
+    breakage, complaint = SERVICE_DRIFTS[name]
+    with deployed("platform") as deployment:
         (before,) = verify(deployment, (check,))
         assert before.status == "ok", before.detail
         breakage(deployment, monkeypatch)

@@ -15,7 +15,16 @@ import pytest
 
 from emulator.backend import FAKE_CREDENTIALS, Emulator
 from emulator.cli import main
-from emulator.lifecycle import DeployFailedError, deletion_order, deploy, destroy, leftovers, take_inventory
+from emulator.lifecycle import (
+    DeployFailedError,
+    ProtectedResourcesError,
+    deletion_order,
+    deploy,
+    destroy,
+    leftovers,
+    take_inventory,
+    unprotect,
+)
 from emulator.resources import TRANSLATORS
 from emulator.verify import failures, verify
 from harness.fake_aws import autoname
@@ -62,6 +71,14 @@ def test_the_optional_resources_are_created_in_the_emulator_too() -> None:
 def test_every_resource_is_deleted_before_anything_it_depends_on() -> None:
     with deployed("prod") as deployment:
         order = [resource.urn for resource in deletion_order(deployment.graph)]
+        # Production keeps its artifact store and key: destroy refuses, deleting nothing, until a
+        # person unprotects them on purpose.
+        with pytest.raises(ProtectedResourcesError) as refused:
+            destroy(deployment)
+        kept = sorted(resource.name for resource in refused.value.protected)
+        assert kept == sorted(resource.name for resource in unprotect(deployment))
+        assert any(name.endswith("-key") for name in kept), kept
+        assert any(name.endswith("-artifacts") for name in kept), kept
         destroy(deployment)
     graph = deployment.graph
 

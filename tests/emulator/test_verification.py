@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from emulator.lifecycle import Deployment
-from emulator.verify import CHECKS, Check, render_alert, sample_event, verify
+from emulator.verify import CHECKS, Check, render_alert, sample_event, service_pipelines, verify
 from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
 
 pytestmark = [pytest.mark.emulator]
@@ -21,6 +21,8 @@ VARIANTS = {
     "dev": {},
     "prod": {},
     "dev-with-options": WITH_EVERY_OPTION,
+    # Three services, two of them in one monorepo with their own paths and folders (Pulumi.platform.yaml).
+    "platform": {},
 }
 
 
@@ -43,20 +45,22 @@ def test_the_outputs_are_motos_own_answers(deployment: Deployment) -> None:
     assert deployment.outputs["kmsKeyArn"] in key_arns
     buckets = [bucket["Name"] for bucket in deployment.client("s3").list_buckets()["Buckets"]]
     assert buckets == [deployment.outputs["artifactBucket"]]
-    pipeline = deployment.client("codepipeline").get_pipeline(name=deployment.outputs["pipelineName"])
-    assert pipeline["metadata"]["pipelineArn"] == deployment.outputs["pipelineArn"]
+    for service in service_pipelines(deployment):
+        pipeline = deployment.client("codepipeline").get_pipeline(name=service.outputs["pipelineName"])
+        assert pipeline["metadata"]["pipelineArn"] == service.outputs["pipelineArn"]
 
 
 def test_the_alert_for_a_failed_run_names_pipeline_state_and_link(deployment: Deployment) -> None:
-    event = sample_event(deployment, "pipeline-execution-failed.json")
-    message = render_alert(deployment, event)
+    for service in service_pipelines(deployment):
+        event = sample_event(deployment, "pipeline-execution-failed.json", service)
+        message = render_alert(deployment, event, service)
 
-    pipeline, execution = deployment.outputs["pipelineName"], event["detail"]["execution-id"]
-    assert message == (
-        f"CodePipeline {pipeline} entered state FAILED at {event['time']} (execution {execution}). "
-        f"Details: https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
-        f"/executions/{execution}/timeline?region=eu-west-1"
-    )
+        pipeline, execution = service.outputs["pipelineName"], event["detail"]["execution-id"]
+        assert message == (
+            f"CodePipeline {pipeline} entered state FAILED at {event['time']} (execution {execution}). "
+            f"Details: https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
+            f"/executions/{execution}/timeline?region=eu-west-1"
+        )
 
 
 def test_each_stack_tags_what_it_creates_with_the_providers_default_tags(deployment: Deployment) -> None:

@@ -1,8 +1,9 @@
-"""The stacks the security checks run over: the two shipped ones and variants that switch on every option.
+"""The stacks the security checks run over: the shipped ones and variants that switch on every option.
 
 A check that only ever sees the defaults cannot notice a weakness behind an option, so the
 variants turn on each branch that changes a policy: step roles to assume, secrets from
-Secrets Manager and SSM, the stored Pulumi token, an S3 source, and the GitHub deploy roles.
+Secrets Manager and SSM, the stored Pulumi token, an S3 source, the GitHub deploy roles, and
+several services' pipelines in one stack.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
             "githubStateBucket": "my-pulumi-state",
         },
     ),
+    # Three services' pipelines on one key, store, topic and boundary (Pulumi.platform.yaml), and the
+    # same with every option and the GitHub roles: each check must hold for every service.
+    "platform": ("platform", {}),
+    "platform-all-options-github": ("platform", {**ALL_OPTIONS, "githubRepository": GITHUB_REPOSITORY}),
 }
 
 

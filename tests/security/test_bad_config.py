@@ -7,6 +7,7 @@ validation that moved after the first resource (and would leave a half-built sta
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,12 @@ from tests.security.conftest import ACCOUNT_ID, PULUMI_TOKEN, TOKEN_KEY, VARIANT
 from tests.test_settings import BAD_VALUES
 
 SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:other-AbCdEf"
+# The shapes of a Slack incoming-webhook URL and a bot token (https://docs.slack.dev/authentication/tokens).
+# Made up per run, in the shapes people paste by mistake: a literal would itself look like a committed secret.
+SLACK_WEBHOOK = "https://hooks.slack.com/services/T00000000/B00000000/" + secrets.token_hex(12)
+SLACK_TOKEN = (
+    "xoxb-" + "-".join(str(secrets.randbelow(10**10)).zfill(10) for _ in range(2)) + "-" + secrets.token_hex(8)
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,12 @@ SECURITY_CASES = [
               qualify("services") + "[0].directory", "no '.' or '..' segments"),
     BadConfig({"githubRepository": "not-a-repository"}, qualify("githubRepository"), "owner/repo"),
     BadConfig({"githubRepository": "my-org/*"}, qualify("githubRepository"), "owner/repo"),
+    # Chatbot needs IDs, never the secrets a Slack app would: a webhook URL or a token pasted by mistake is
+    # refused without being repeated in a log.
+    BadConfig({"slackWorkspaceId": "T07EA123LEP", "slackChannelId": SLACK_WEBHOOK}, qualify("slackChannelId"),
+              "nor a webhook URL or token", hidden=(SLACK_WEBHOOK, "XXXXXXXXXXXXXXXXXXXXXXXX")),
+    BadConfig({"slackWorkspaceId": SLACK_TOKEN, "slackChannelId": "C07EZ1ABC23"}, qualify("slackWorkspaceId"),
+              "Slack workspace ID", hidden=(SLACK_TOKEN, "1234567890")),
 ]  # fmt: skip
 
 CASES = [BadConfig(overrides, key, allowed) for overrides, key, allowed in BAD_VALUES] + SECURITY_CASES

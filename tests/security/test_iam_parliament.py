@@ -17,7 +17,7 @@ import parliament
 from parliament.finding import Finding
 
 from harness.capture import StackGraph
-from pipeline.github import UNSCOPABLE_ACTIONS
+from pipeline.github_grants import UNSCOPABLE_ACTIONS
 from tests.security.conftest import ACTIVE_VARIANTS, graph_of
 from tests.security.policies import (
     BOUNDARY_KEY,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import parliament
 
 from harness.capture import StackGraph
-from pipeline.github import UNSCOPABLE_ACTIONS
+from pipeline.github_grants import UNSCOPABLE_ACTIONS
 from tests.security.policies import actions, identity_policies, resources
 
 # The program's one list of actions whose "Resource types" column in the Service Authorization

@@ -18,7 +18,7 @@ import pytest
 
 from harness.capture import RegisteredResource, StackGraph
 from harness.run_simulation import AccessModel
-from pipeline.github import NOT_GRANTED_CREATES
+from pipeline.github_grants import NOT_GRANTED_CREATES
 from tests.security.conftest import ACCOUNT_ID, ACTIVE_VARIANTS, VARIANTS, every, graph_of
 from tests.security.policies import (
     BOUNDARY_KEY,

@@ -109,8 +109,9 @@ def test_s3_5_ckv_aws_379_buckets_refuse_requests_without_tls(graph: StackGraph)
 
 
 def test_ckv_aws_169_ckv_aws_385_topics_accept_only_this_stacks_rule(graph: StackGraph) -> None:
-    """Only EventBridge, only sns:Publish, only for a rule of this stack (aws:SourceArn): not
-    public, not cross-account; and no publishing without TLS."""
+    """Only EventBridge, only sns:Publish, only for the rules of this stack (aws:SourceArn): not
+    public, not cross-account; and no publishing without TLS. A topic has one policy, so with several
+    services' rules it names them all (one value, or a list of them)."""
     rule_arns = {rule.outputs["arn"] for rule in graph.of_type("aws:cloudwatch/eventRule:EventRule")}
     for topic in every(graph, "aws:sns/topic:Topic"):
         arn = topic.outputs["arn"]
@@ -121,7 +122,8 @@ def test_ckv_aws_169_ckv_aws_385_topics_accept_only_this_stacks_rule(graph: Stac
             assert actions(statement) == ["sns:Publish"], policy.label
             (source,) = statement["Condition"]["ArnEquals"].values()
             assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": source}}, policy.label
-            assert source in rule_arns, f"{policy.label}: {source} is not a rule of this stack"
+            sources = set(source) if isinstance(source, list) else {source}
+            assert sources == rule_arns, f"{policy.label}: {sorted(sources)} are not the rules of this stack"
         assert denies_insecure_transport(policy, "sns:Publish", {arn}), policy.label
 
 

@@ -62,13 +62,19 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "every-option-pulumi-cloud": ("dev", {**EVERY_OPTION, "backendUrl": None, TOKEN_KEY: TOKEN}),
     "s3-source": ("prod", {"sourceType": "s3", "sourceBucket": "my-source-bucket"}),
+    # Three services' pipelines, two from one monorepo (Pulumi.platform.yaml).
+    "platform": ("platform", {}),
 }
 
 
 # The bootstraps the pipeline stacks name (their Pulumi.<stack>.yaml): name -> (bootstrap stack, account it
 # runs in). dev bootstraps the pipeline's own account; prod bootstraps 210987654321 for a pipeline in
 # 123456789012, whose CodeBuild roles then assume its roles across accounts.
-BOOTSTRAPS: dict[str, tuple[str, str]] = {"dev": ("dev", ACCOUNT_ID), "prod": ("prod", OTHER_ACCOUNT_ID)}
+BOOTSTRAPS: dict[str, tuple[str, str]] = {
+    "dev": ("dev", ACCOUNT_ID),
+    "prod": ("prod", OTHER_ACCOUNT_ID),
+    "platform": ("platform", ACCOUNT_ID),
+}
 
 # Simulated together: name -> (pipeline variant, bootstrap). The every-option variants name prod's roles
 # and backend, in the other account.
@@ -77,6 +83,7 @@ JOINED: dict[str, tuple[str, str]] = {
     "prod+bootstrap": ("prod", "prod"),
     "every-option-s3-backend+bootstrap": ("every-option-s3-backend", "prod"),
     "every-option-pulumi-cloud+bootstrap": ("every-option-pulumi-cloud", "prod"),
+    "platform+bootstrap": ("platform", "platform"),
 }
 SIMULATED = [*VARIANTS, *JOINED]
 
@@ -199,7 +206,8 @@ def test_the_every_option_variants_exercise_each_option() -> None:
 @pytest.mark.parametrize("simulated", JOINED)
 def test_with_the_bootstrap_the_assume_role_is_judged_on_both_sides(simulated: str) -> None:
     judgements = [j for j in simulation_of(simulated).judgements() if j.request.call.id == "build.step-role.assume"]
-    assert len(judgements) == 2
+    pipelines = graph_of(JOINED[simulated][0]).of_type("aws:codepipeline/pipeline:Pipeline")
+    assert len(judgements) == 2 * len(pipelines)  # each pipeline's Build and Deploy step
     assert [describe(j) for j in judgements if j.unjudged or not j.allowed] == []
     cross_account = JOINED[simulated][1] == "prod"
     assert all((j.request.resource.split(":")[4] == OTHER_ACCOUNT_ID) == cross_account for j in judgements)
