@@ -13,12 +13,20 @@ help:
 	@echo "make lint    ruff and mypy"
 	@echo "make lint-workflows  zizmor and the schema checks of .github/, offline"
 	@echo "make bench   time the test suite, evaluation and emulator; count resources; price the idle stacks"
-	@echo "make diagram regenerate the README's architecture diagram from the dev stack's resource graph"
+	@echo "make diagram regenerate the architecture diagram (docs/architecture.md) from the dev stack's resource graph"
 	@echo "make docs    regenerate docs/configuration.md from Pulumi.yaml's key descriptions"
 
+# The first target of a fresh clone builds venv/ (about a minute). A line per step, and pip without
+# --quiet, which lists each package as it collects it. pip's install phase prints nothing until it is
+# done (15-20 s here for each half), so the program's packages and the tools are installed apart.
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> 1/3 creating $(VENV)/ with $(PYTHON) (first run, or a requirements file changed)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "==> 2/3 installing the program's packages (requirements.txt) into $(VENV)/"
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	@echo "==> 3/3 installing the test, lint and emulator tools (requirements-dev.txt) into $(VENV)/"
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@echo "==> $(VENV)/ is ready; later runs skip these steps until a requirements file changes"
 	touch $(STAMP)
 
 venv: $(STAMP)

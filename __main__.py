@@ -7,8 +7,9 @@ another Pulumi program can build them from args of its own (tests/test_reuse.py 
 One stack builds a pipeline per service (`settings.services`; without the `services` key, one
 implicit service named "" from `repository` and `branch`). Shared per stack: the key, the artifact
 store, the alert topic and its one policy, the permissions boundary, the connection, the stored
-token and the GitHub roles. Per service: the build and deploy projects (with their roles and log
-groups), the pipeline (with its role), and its failure rule and target.
+token, the GitHub roles, and the Slack channel (its topic, role and Chatbot configuration). Per
+service: the build and deploy projects (with their roles and log groups), the pipeline (with its
+role), and its alert rules (its execution's, its actions') with their e-mail and Slack targets.
 
 Each service's projects and pipeline are composed flat at the top of the stack, without a
 component of their own, so a stack deployed with one pipeline keeps every URN (pipeline/services.py
@@ -25,10 +26,18 @@ import pulumi
 from pipeline.artifacts import ArtifactStore, ArtifactStoreArgs
 from pipeline.boundary import PermissionsBoundary, PermissionsBoundaryArgs
 from pipeline.build import BuildConfig, BuildProjectArgs, BuildSecret, build_steps
+from pipeline.chatbot import SlackAlerts, SlackAlertsArgs, slack_alerts_name
 from pipeline.delivery import DeliveryPipelineArgs
 from pipeline.encryption import PipelineKey, PipelineKeyArgs
 from pipeline.github import GitHubActionsAccess, GitHubActionsArgs
-from pipeline.notifications import AlertTopic, AlertTopicArgs, FailureAlertArgs, FailureAlerts, WatchedPipeline
+from pipeline.notifications import (
+    AlertRule,
+    AlertTopic,
+    AlertTopicArgs,
+    FailureAlertArgs,
+    FailureAlerts,
+    WatchedPipeline,
+)
 from pipeline.provider import AwsAccount, AwsAccountArgs
 from pipeline.secret_store import stored_build_secrets
 from pipeline.services import ServicePipeline, ServicePipelineArgs, service_pipeline
@@ -105,6 +114,7 @@ def build_config(settings: Settings, service: ServiceSettings | None = None) -> 
         variables=tuple(settings.build_environment),
         secrets=tuple(BuildSecret(secret.name, secret.reference, secret.store) for secret in settings.build_secrets),
         directory=service.directory,
+        coverage_format=service.coverage_format,
     )
 
 
@@ -126,6 +136,7 @@ def delivery_pipeline_args(settings: Settings, service: ServiceSettings | None =
         deploy_stack=service.deploy_stack,
         require_approval=service.require_approval,
         execution_mode=settings.execution_mode,
+        rollback_on_failure=settings.rollback_on_failure,
     )
 
 
@@ -137,19 +148,50 @@ def failure_alert_args(
     )
 
 
+def slack_alerts_args(
+    settings: Settings,
+    *,
+    rules: Sequence[AlertRule],
+    key_arn: pulumi.Input[str],
+    permissions_boundary_arn: pulumi.Input[str],
+) -> SlackAlertsArgs | None:
+    """The Slack channel the alert rules also deliver to, where both Slack keys are set; None otherwise."""
+    slack = settings.slack
+    if not slack.enabled:
+        return None
+    return SlackAlertsArgs(
+        names=stack_names(settings),
+        workspace_id=slack.workspace_id,
+        channel_id=slack.channel_id,
+        rules=tuple(rules),
+        key_arn=key_arn,
+        default_tags=settings.default_tags(),
+        permissions_boundary_arn=permissions_boundary_arn,
+    )
+
+
 def service_pipeline_args(settings: Settings, service: ServiceSettings) -> ServicePipelineArgs:
     return ServicePipelineArgs(build_project_args(settings, service), delivery_pipeline_args(settings, service))
 
 
-def pipeline_outputs(pipeline: ServicePipeline, failure_rule_arn: pulumi.Output[str]) -> dict[str, pulumi.Input[Any]]:
-    """What the stack exports of one service's pipeline (top-level for the implicit service, as before)."""
-    return {
+def pipeline_outputs(
+    pipeline: ServicePipeline, failure_rule_arn: pulumi.Output[str], action_rule_arn: pulumi.Output[str] | None = None
+) -> dict[str, pulumi.Input[Any]]:
+    """What the stack exports of one service's pipeline (top-level for the implicit service, as before).
+
+    `failureRuleArn` is the rule on the execution's state changes; `actionRuleArn`, where alertStates
+    map to action states, the rule on its actions' (pipeline/notifications.py).
+    """
+    outputs: dict[str, pulumi.Input[Any]] = {
         "pipelineName": pipeline.delivery.pipeline_name,
         "pipelineArn": pipeline.delivery.arn,
         "pipelineConsoleUrl": pipeline.delivery.console_url,
         "failureRuleArn": failure_rule_arn,
         "buildProjectNames": [pipeline.build.project_name, pipeline.deploy.project_name],
     }
+    if action_rule_arn is not None:
+        outputs["actionRuleArn"] = action_rule_arn
+    return outputs
 
 
 def github_actions_args(settings: Settings) -> GitHubActionsArgs | None:
@@ -206,6 +248,8 @@ def main() -> None:
             names=stack_names(settings),
             builds=tuple(args for service in services for args in service.builds),
             pipelines=tuple(service.delivery for service in services),
+            # The Slack channel's role carries the boundary too.
+            chat_notifications=settings.slack.enabled,
         ),
         shared,
         opts=on_account,
@@ -221,9 +265,21 @@ def main() -> None:
         opts=on_account,
     )
 
+    slack_args = slack_alerts_args(
+        settings, rules=failure_alerts.alert_rules, key_arn=key.arn, permissions_boundary_arn=boundary.arn
+    )
+    if slack_args is not None:
+        # Named as the GitHub deploy role's grants expect (pipeline/github_grants.py).
+        slack = SlackAlerts(slack_alerts_name(slack_args.names), slack_args, opts=on_account)
+        pulumi.export("slackTopicArn", slack.topic_arn)
+        pulumi.export("slackChannelConfigurationArn", slack.configuration_arn)
+        pulumi.export("slackRoleArn", slack.role.arn)
+
     outputs = [
-        pipeline_outputs(pipeline, rule_arn)
-        for pipeline, rule_arn in zip(pipelines, failure_alerts.rule_arns, strict=True)
+        pipeline_outputs(pipeline, rule_arn, action_rule_arn)
+        for pipeline, rule_arn, action_rule_arn in zip(
+            pipelines, failure_alerts.rule_arns, failure_alerts.action_rule_arns, strict=True
+        )
     ]
     if settings.services[0].name:
         # Keyed by service; `pulumi stack output services --json | jq '.api.pipelineName'`.

@@ -15,6 +15,13 @@ from emulator.lifecycle import DeployFailedError, Deployment, Inventory, Protect
 from emulator.local import BOOTSTRAP, PIPELINE, Placement, Plan, Reporter, Timings, run_locally
 from emulator.mocks import Step
 from emulator.verify import Result, service_pipelines
+from harness.capture import PROVIDER_PREFIX
+
+
+def kinds_of(steps: list[Step]) -> str:
+    """What the + or - lines count: AWS resources, and the providers that create nothing in AWS."""
+    providers = sum(1 for step in steps if step.type.startswith(PROVIDER_PREFIX))
+    return f"{len(steps) - providers} AWS resources and {providers} provider" + ("" if providers == 1 else "s")
 
 
 def display_type(token: str) -> str:
@@ -61,7 +68,14 @@ class PrintingReporter(Reporter):
         self.say("Destroying what was created before the failure")
 
     def deployed(self, deployment: Deployment, milliseconds: float) -> None:
-        self.say(f"Deployed {len(deployment.mocks.steps)} resources in {milliseconds:.0f} ms")
+        # Three counts a reader meets: these lines, the components (`pulumi stack` shows them, AWS does not),
+        # and every registration, which the second-run check compares (README, Quick start).
+        steps = deployment.mocks.steps
+        components = sum(1 for _ in deployment.graph.components())
+        self.say(
+            f"Deployed {len(steps)} resources in {milliseconds:.0f} ms (the + lines): {kinds_of(steps)}; "
+            f"with the {components} components grouping them, {len(deployment.graph.resources)} registrations"
+        )
         self.say("")
         self.say("Outputs")
         width = max(map(len, deployment.outputs))
@@ -118,7 +132,7 @@ class PrintingReporter(Reporter):
         self.say("  pulumi state unprotect --all, as an administrator tearing the stack down does on purpose")
 
     def destroyed(self, steps: list[Step], milliseconds: float) -> None:
-        self.say(f"Destroyed {len(steps)} resources in {milliseconds:.0f} ms")
+        self.say(f"Destroyed {len(steps)} resources in {milliseconds:.0f} ms (the - lines): {kinds_of(steps)}")
         self.say("")
 
     def stock_taken(

@@ -28,6 +28,13 @@ QUIET_SAMPLES = (
     "pipeline-execution-started.json",
     "other-pipeline-execution-failed.json",
 )
+# The action rule's: its pipeline's failed action alerts; the run's own events, and a stage's, do not.
+ALERTING_ACTION_SAMPLE = "action-execution-failed.json"
+QUIET_ACTION_SAMPLES = (
+    "pipeline-execution-failed.json",
+    "stage-execution-failed.json",
+    "pipeline-execution-started.json",
+)
 
 
 class CheckFailedError(Exception):
@@ -170,8 +177,10 @@ def bucket_lifecycle(deployment: Deployment) -> str:
 
 
 # What the stack exports of each service's pipeline: top-level for a stack without `services`, under
-# `services.<name>` for a stack with them (__main__.py).
+# `services.<name>` for a stack with them (__main__.py). `actionRuleArn` only where alertStates map to
+# action states (pipeline/notifications.py).
 PIPELINE_OUTPUTS = ("pipelineName", "pipelineArn", "pipelineConsoleUrl", "failureRuleArn", "buildProjectNames")
+OPTIONAL_PIPELINE_OUTPUTS = ("actionRuleArn",)
 
 
 @dataclass(frozen=True)
@@ -187,14 +196,30 @@ class ServicePipeline:
 
     @property
     def rule_name(self) -> str:
+        """The rule on the execution's state changes."""
         return str(self.outputs["failureRuleArn"]).rpartition("/")[2]
+
+    @property
+    def action_rule_name(self) -> str | None:
+        """The rule on its actions' state changes, where the stack has one."""
+        arn = self.outputs.get("actionRuleArn")
+        return None if arn is None else str(arn).rpartition("/")[2]
+
+    @property
+    def rule_arns(self) -> list[str]:
+        return [str(self.outputs[key]) for key in ("failureRuleArn", "actionRuleArn") if key in self.outputs]
+
+    @property
+    def rule_names(self) -> list[str]:
+        return [arn.rpartition("/")[2] for arn in self.rule_arns]
 
 
 def service_pipelines(deployment: Deployment) -> list[ServicePipeline]:
     outputs = deployment.outputs
     if "services" in outputs:
         return [ServicePipeline(name, dict(each)) for name, each in outputs["services"].items()]
-    return [ServicePipeline("", {key: outputs[key] for key in PIPELINE_OUTPUTS})]
+    keys = (*PIPELINE_OUTPUTS, *(key for key in OPTIONAL_PIPELINE_OUTPUTS if key in outputs))
+    return [ServicePipeline("", {key: outputs[key] for key in keys})]
 
 
 def build_projects(deployment: Deployment, service: ServicePipeline | None = None) -> list[dict[str, Any]]:
@@ -248,6 +273,11 @@ def expected_trusts(deployment: Deployment) -> dict[str, Trust]:
     for service in service_pipelines(deployment):
         trusts[role_name_from_arn(_pipeline(deployment, service)["roleArn"])] = Trust(
             {"Service": "codepipeline.amazonaws.com"}, "sts:AssumeRole", guarded.__eq__, "aws:SourceAccount"
+        )
+    if "slackRoleArn" in deployment.outputs:
+        # Chatbot documents no confused-deputy key it sends when assuming the channel role (pipeline/chatbot.py).
+        trusts[role_name_from_arn(deployment.outputs["slackRoleArn"])] = Trust(
+            {"Service": "chatbot.amazonaws.com"}, "sts:AssumeRole", {}.__eq__, "no condition"
         )
     provider = deployment.outputs.get("githubOidcProviderArn")
     for output in ("githubDeployRoleArn", "githubPreviewRoleArn"):
@@ -391,16 +421,31 @@ def pipeline_wiring(deployment: Deployment) -> str:
     return f"V2, artifacts in {outputs['artifactBucket']} under the stack's key; " + "; ".join(described)
 
 
+def alert_topics(deployment: Deployment) -> list[str]:
+    """The topics every alert rule delivers to: the e-mail's, and Slack's where the stack has it."""
+    return [str(deployment.outputs[key]) for key in ("alertTopicArn", "slackTopicArn") if key in deployment.outputs]
+
+
+def all_rule_arns(deployment: Deployment) -> list[str]:
+    return sorted(arn for service in service_pipelines(deployment) for arn in service.rule_arns)
+
+
 def failure_rule_targets_topic(deployment: Deployment) -> str:
     events = deployment.client("events")
-    rules = [service.rule_name for service in service_pipelines(deployment)]
+    topics = alert_topics(deployment)
+    rules = [name for service in service_pipelines(deployment) for name in service.rule_names]
     for rule in rules:
         state = events.describe_rule(Name=rule)["State"]
         expect(state == "ENABLED", f"rule {rule} is {state}")
         targets = events.list_targets_by_rule(Rule=rule)["Targets"]
-        arns = [target["Arn"] for target in targets]
-        expect(arns == [deployment.outputs["alertTopicArn"]], f"rule {rule} targets {arns}, not only the alert topic")
-    return "; ".join(f"{rule} is enabled and its only target is the alert topic" for rule in rules)
+        arns = sorted(target["Arn"] for target in targets)
+        expect(
+            arns == sorted(topics),
+            f"rule {rule} targets {arns}, not only the alert topic"
+            + (" and the Slack topic" if len(topics) > 1 else ""),
+        )
+    only = "its only target is the alert topic" if len(topics) == 1 else "its targets are the alert and Slack topics"
+    return "; ".join(f"{rule} is enabled and {only}" for rule in rules)
 
 
 def sample_event(deployment: Deployment, file_name: str, service: ServicePipeline) -> EventMessageType:
@@ -412,67 +457,123 @@ def sample_event(deployment: Deployment, file_name: str, service: ServicePipelin
     return event
 
 
+def _expect_fires_on_its_own(
+    deployment: Deployment,
+    services: list[ServicePipeline],
+    *,
+    rule: str,
+    service: ServicePipeline,
+    alerting: str,
+    quiet: tuple[str, ...],
+) -> None:
+    described = deployment.client("events").describe_rule(Name=rule)["EventPattern"]
+    pattern = EventPattern.load(described)
+    expect(pattern.matches_event(sample_event(deployment, alerting, service)), f"{rule} misses {alerting}")
+    matched = [name for name in quiet if pattern.matches_event(sample_event(deployment, name, service))]
+    expect(not matched, f"{rule} also fires on {matched}")
+    others = [
+        other.label
+        for other in services
+        if other != service and pattern.matches_event(sample_event(deployment, alerting, other))
+    ]
+    expect(not others, f"{rule} also fires on the failures of {others}")
+
+
 def failure_pattern_matches_samples(deployment: Deployment) -> str:
-    """Each rule fires on its own pipeline's failure, not on the quiet samples, nor on another service's failure."""
+    """Each rule fires on its own pipeline's failure, not on the quiet samples, nor on another service's failure:
+    the execution rule on the failed run, the action rule on the failed action."""
     services = service_pipelines(deployment)
     for service in services:
-        described = deployment.client("events").describe_rule(Name=service.rule_name)["EventPattern"]
-        pattern = EventPattern.load(described)
-        alerting = sample_event(deployment, ALERTING_SAMPLE, service)
-        expect(pattern.matches_event(alerting), f"{service.rule_name} misses {ALERTING_SAMPLE}")
-        matched = [name for name in QUIET_SAMPLES if pattern.matches_event(sample_event(deployment, name, service))]
-        expect(not matched, f"{service.rule_name} also fires on {matched}")
-        others = [
-            other.label
-            for other in services
-            if other != service and pattern.matches_event(sample_event(deployment, ALERTING_SAMPLE, other))
-        ]
-        expect(not others, f"{service.rule_name} also fires on the failures of {others}")
-    return f"each rule fires on {ALERTING_SAMPLE} of its own pipeline only, not on {', '.join(QUIET_SAMPLES)}"
+        _expect_fires_on_its_own(
+            deployment, services, rule=service.rule_name, service=service, alerting=ALERTING_SAMPLE, quiet=QUIET_SAMPLES
+        )
+        if service.action_rule_name is not None:
+            _expect_fires_on_its_own(
+                deployment,
+                services,
+                rule=service.action_rule_name,
+                service=service,
+                alerting=ALERTING_ACTION_SAMPLE,
+                quiet=QUIET_ACTION_SAMPLES,
+            )
+    return (
+        f"each execution rule fires on {ALERTING_SAMPLE} of its own pipeline only, not on {', '.join(QUIET_SAMPLES)}; "
+        f"each action rule on {ALERTING_ACTION_SAMPLE} only"
+    )
 
 
-def render_alert(deployment: Deployment, event: EventMessageType, service: ServicePipeline) -> Any:
-    """The message EventBridge would hand the topic for `event`, through the target's input transformer."""
-    (target,) = deployment.client("events").list_targets_by_rule(Rule=service.rule_name)["Targets"]
+def render_alert(
+    deployment: Deployment,
+    event: EventMessageType,
+    service: ServicePipeline,
+    *,
+    rule: str | None = None,
+    topic: str | None = None,
+) -> Any:
+    """The message EventBridge would hand `topic` (the alert topic) for `event`, through the target of `rule`
+    (the service's execution rule) that delivers to it, rendered by its input transformer."""
+    rule, topic = rule or service.rule_name, topic or str(deployment.outputs["alertTopicArn"])
+    targets = deployment.client("events").list_targets_by_rule(Rule=rule)["Targets"]
+    (target,) = [each for each in targets if each["Arn"] == topic]
     transformer = target["InputTransformer"]
     # EventBridge stamps every event on arrival; moto's renderer reads the stamp.
     stamped = cast(EventMessageType, {**event, "ingestion-time": event["time"]})
     return EventTemplateParser.parse(transformer["InputTemplate"], transformer.get("InputPathsMap", {}), stamped)
 
 
+def _execution_link(deployment: Deployment, event: EventMessageType) -> str:
+    pipeline, execution, region = event["detail"]["pipeline"], event["detail"]["execution-id"], deployment.region
+    return (
+        f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
+        f"/executions/{execution}/timeline?region={region}"
+    )
+
+
 def alert_message(deployment: Deployment) -> str:
+    """The e-mail of a failed run names pipeline, state and execution link; of a failed action, also its stage,
+    action and log."""
     messages = []
     for service in service_pipelines(deployment):
         event = sample_event(deployment, ALERTING_SAMPLE, service)
         message = render_alert(deployment, event, service)
         expect(isinstance(message, str), f"the alert is {message!r}, not a text message")
-        pipeline, execution, region = event["detail"]["pipeline"], event["detail"]["execution-id"], deployment.region
-        link = (
-            f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}"
-            f"/executions/{execution}/timeline?region={region}"
-        )
-        for needed in (pipeline, "FAILED", link):
+        for needed in (event["detail"]["pipeline"], "FAILED", _execution_link(deployment, event)):
             expect(needed in message, f"the alert does not contain {needed!r}: {message!r}")
         messages.append(message)
+        if service.action_rule_name is not None:
+            failed = sample_event(deployment, ALERTING_ACTION_SAMPLE, service)
+            action_message = render_alert(deployment, failed, service, rule=service.action_rule_name)
+            detail = failed["detail"]
+            needed_in_action = (
+                detail["pipeline"], f"action {detail['action']} in stage {detail['stage']}", "FAILED",
+                detail["execution-result"]["external-execution-url"], _execution_link(deployment, failed),
+            )  # fmt: skip
+            for needed in needed_in_action:
+                expect(needed in action_message, f"the action alert does not contain {needed!r}: {action_message!r}")
+            messages.append(action_message)
     return "renders: " + " | ".join(messages)
 
 
-def topic_accepts_events(deployment: Deployment) -> str:
-    """The topic's one policy lets EventBridge publish for every failure rule of the stack, and only for them."""
-    topic = deployment.outputs["alertTopicArn"]
-    rule_arns = sorted(str(service.outputs["failureRuleArn"]) for service in service_pipelines(deployment))
+def _publishers(deployment: Deployment, topic: str) -> list[list[str]]:
+    """The rules each of `topic`'s statements lets EventBridge publish for."""
     attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     allowed = statements_for(attributes["Policy"], "Allow", "sns:Publish", topic, principal="events.amazonaws.com")
     expect(allowed, f"the topic policy does not let events.amazonaws.com publish: {attributes['Policy']}")
-    sources = [
+    return [
         sorted(as_list(statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", [])))
         for statement in allowed
     ]
+
+
+def topic_accepts_events(deployment: Deployment) -> str:
+    """The topic's one policy lets EventBridge publish for every alert rule of the stack, and only for them."""
+    rule_arns = all_rule_arns(deployment)
+    sources = _publishers(deployment, deployment.outputs["alertTopicArn"])
     expect(
         sources == [rule_arns],
         f"the topic lets EventBridge publish for {sources}, not exactly for the failure rules {rule_arns}",
     )
-    return f"events.amazonaws.com may publish, for the {len(rule_arns)} failure rule(s) only"
+    return f"events.amazonaws.com may publish, for the {len(rule_arns)} alert rule(s) only"
 
 
 def key_serves_events(deployment: Deployment) -> str:
@@ -488,6 +589,43 @@ def key_serves_events(deployment: Deployment) -> str:
             f"the key policy does not let events.amazonaws.com {action}",
         )
     return "the topic uses the stack's key, and the key lets EventBridge encrypt for it"
+
+
+# AWS Chatbot's custom notification, the fields it requires and their fixed values:
+# https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html ("Event schema").
+CHATBOT_FIXED_FIELDS = {"version": "1.0", "source": "custom"}
+
+
+def slack_channel(deployment: Deployment) -> str:
+    """With Slack on: its topic under the stack's key, its one policy naming every alert rule, and each rule's
+    Slack target rendering Chatbot's custom-notification format. The Chatbot configuration itself is a
+    placeholder (moto has no Chatbot): its request was only validated against botocore's model."""
+    topic = deployment.outputs.get("slackTopicArn")
+    if topic is None:
+        return "no Slack channel configured (slackWorkspaceId, slackChannelId)"
+    attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    key = deployment.outputs["kmsKeyArn"]
+    expect(
+        attributes.get("KmsMasterKeyId") == key, f"the Slack topic is encrypted with {attributes.get('KmsMasterKeyId')}"
+    )
+    rule_arns = all_rule_arns(deployment)
+    sources = _publishers(deployment, topic)
+    expect(sources == [rule_arns], f"the Slack topic lets EventBridge publish for {sources}, not for {rule_arns}")
+    rendered = 0
+    for service in service_pipelines(deployment):
+        kinds = [(service.rule_name, ALERTING_SAMPLE), (service.action_rule_name, ALERTING_ACTION_SAMPLE)]
+        for rule, sample in ((rule, sample) for rule, sample in kinds if rule is not None):
+            message = render_alert(
+                deployment, sample_event(deployment, sample, service), service, rule=rule, topic=topic
+            )
+            expect(isinstance(message, dict), f"{rule} hands Slack {message!r}, not a Chatbot notification")
+            fixed = {field: message.get(field) for field in CHATBOT_FIXED_FIELDS}
+            expect(fixed == CHATBOT_FIXED_FIELDS, f"{rule} hands Slack {fixed}, not {CHATBOT_FIXED_FIELDS}")
+            description = message.get("content", {}).get("description")
+            expect(isinstance(description, str), f"{rule} hands Slack no content.description: {message!r}")
+            expect("<" not in json.dumps(message), f"{rule} leaves a placeholder in {message!r}")
+            rendered += 1
+    return f"{rendered} rule(s) hand the Slack topic Chatbot notifications; the topic accepts exactly them"
 
 
 def second_run_changes_nothing(deployment: Deployment) -> str:
@@ -517,11 +655,18 @@ CHECKS = (
     Check("boundary", "each service role carries the stack's permissions boundary", service_roles_within_the_boundary),
     Check("projects", "each CodeBuild project uses its role and log group", projects_use_their_role_and_logs),
     Check("pipeline", "pipeline: V2, artifact store and key, real project names", pipeline_wiring),
-    Check("failure-rule", "failure rule exists and only targets the topic", failure_rule_targets_topic),
-    Check("failure-pattern", "failure pattern against the sample events", failure_pattern_matches_samples),
-    Check("alert-message", "alert message rendered by the input transformer", alert_message),
+    Check(
+        "failure-rule",
+        "alert rules (execution, action) exist and target only the alert topic (and Slack's)",
+        failure_rule_targets_topic,
+    ),
+    Check("failure-pattern", "alert rules' patterns against the sample events", failure_pattern_matches_samples),
+    Check(
+        "alert-message", "alert messages (failed run, failed action) rendered by the input transformer", alert_message
+    ),
     Check("topic-policy", "topic policy lets EventBridge publish", topic_accepts_events),
     Check("key-policy", "topic key lets EventBridge use it", key_serves_events),
+    Check("slack", "Slack topic, its policy and Chatbot notifications (with Slack on)", slack_channel),
     Check("second-run", "a second run changes nothing (deterministic inputs)", second_run_changes_nothing),
 )
 

@@ -147,11 +147,14 @@ class BuildStep:
 
 @dataclass(frozen=True)
 class PipelineResources:
-    """A pipeline and what belongs to it alone: its role, its build steps, its failure rule and target.
+    """A pipeline and what belongs to it alone: its role, its build steps, its alert rules and their e-mail targets.
 
     Found by following the values the resources name each other by (a project by the name in a stage,
     a role by the ARN a project runs as, a rule by the pipeline name in its pattern), so a test over
-    these holds for every service's pipeline of a stack, however many there are.
+    these holds for every service's pipeline of a stack, however many there are. `rule` is the rule on
+    the execution's state changes; `action_rule`, where alertStates map to action states, the rule on its
+    actions' (pipeline/notifications.py). A rule's Slack target, where the stack has Slack, is the Slack
+    channel's, not the pipeline's.
     """
 
     pipeline: RegisteredResource
@@ -160,9 +163,12 @@ class PipelineResources:
     steps: tuple[BuildStep, ...]
     rule: RegisteredResource
     target: RegisteredResource
+    action_rule: RegisteredResource | None = None
+    action_target: RegisteredResource | None = None
 
     def resources(self) -> list[RegisteredResource]:
         own = [self.pipeline, self.role, self.role_policy, self.rule, self.target]
+        own += [r for r in (self.action_rule, self.action_target) if r is not None]
         return own + [r for step in self.steps for r in (step.project, step.role, step.role_policy, step.log_group)]
 
 
@@ -183,9 +189,35 @@ def _policy_of(graph: StackGraph, role: RegisteredResource) -> RegisteredResourc
     )
 
 
-def _watches(rule: RegisteredResource, pipeline_name: str) -> bool:
+EXECUTION_EVENTS = "CodePipeline Pipeline Execution State Change"
+ACTION_EVENTS = "CodePipeline Action Execution State Change"
+# The component whose targets deliver the alert rules by e-mail (a Slack channel adds targets of its own).
+EMAIL_ALERTS = "cicd:notifications:FailureAlert"
+
+
+def _watches(rule: RegisteredResource, pipeline_name: str, events: str = EXECUTION_EVENTS) -> bool:
     pattern = _json_or_none(str(rule.inputs.get("eventPattern", "")))
-    return isinstance(pattern, dict) and pattern.get("detail", {}).get("pipeline") == [pipeline_name]
+    return (
+        isinstance(pattern, dict)
+        and pattern.get("detail", {}).get("pipeline") == [pipeline_name]
+        and pattern.get("detail-type") == [events]
+    )
+
+
+def _email_target(graph: StackGraph, rule: RegisteredResource) -> RegisteredResource:
+    return _only(
+        [
+            t
+            for t in graph.of_type(TARGET)
+            if t.inputs["rule"] == rule.outputs["name"] and _qualified_type(t.urn).startswith(EMAIL_ALERTS)
+        ],
+        f"target of {rule.name}",
+    )
+
+
+def _qualified_type(urn: str) -> str:
+    """`urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>` -> `<parent type>$<type>`."""
+    return urn.split("::")[2].split("$")[-2] if "$" in urn.split("::")[2] else ""
 
 
 def pipelines_of(graph: StackGraph) -> list[PipelineResources]:
@@ -208,8 +240,18 @@ def pipelines_of(graph: StackGraph) -> list[PipelineResources]:
                 )
         name = pipeline.outputs["name"]
         rule = _only([r for r in graph.of_type(RULE) if _watches(r, name)], f"failure rule of {name}")
-        target = _only(
-            [t for t in graph.of_type(TARGET) if t.inputs["rule"] == rule.outputs["name"]], f"target of {rule.name}"
+        action_rules = [r for r in graph.of_type(RULE) if _watches(r, name, ACTION_EVENTS)]
+        action_rule = _only(action_rules, f"action rule of {name}") if action_rules else None
+        found.append(
+            PipelineResources(
+                pipeline,
+                role,
+                _policy_of(graph, role),
+                tuple(steps),
+                rule,
+                _email_target(graph, rule),
+                action_rule,
+                None if action_rule is None else _email_target(graph, action_rule),
+            )
         )
-        found.append(PipelineResources(pipeline, role, _policy_of(graph, role), tuple(steps), rule, target))
     return found

@@ -914,6 +914,68 @@ PROJECT = ResourceType(
 )
 
 
+def mock_report_group(request: MockRequest) -> Created:
+    name = request.physical_name()
+    arn = request.arn("codebuild", f"report-group/{name}")
+    return arn, {"name": name, "arn": arn, "created": "2026-01-01T00:00:00Z"}
+
+
+def plan_report_group(request: Request) -> Apply:
+    fields, target = request.inputs, request.target
+    name = request.physical_name()
+    tags = request.tags()
+    export = fields.block("exportConfig")
+    destination = export.nested("s3Destination")
+    params = _present(
+        name=name,
+        type=fields.require("type"),
+        exportConfig=_present(
+            exportConfigType=export.require("type"),
+            s3Destination=None
+            if destination is None
+            else _present(
+                bucket=destination.require("bucket"),
+                path=destination.get("path"),
+                packaging=destination.get("packaging"),
+                encryptionKey=destination.require("encryptionKey"),
+                encryptionDisabled=destination.get("encryptionDisabled"),
+            ),
+        ),
+        tags=_tag_list(tags, "key", "value"),
+    )
+    fields.get("deleteReports")  # sent by delete_report_group when the group is deleted
+
+    def apply() -> Created:
+        # moto has no report groups: check the request AWS would get, and hand out the ARN AWS would.
+        target.check("codebuild", "CreateReportGroup", params)
+        arn = target.arn("codebuild", f"report-group/{name}")
+        return arn, {"name": name, "arn": arn, "created": "2026-01-01T00:00:00Z", "tagsAll": tags}
+
+    return apply
+
+
+def delete_report_group(target: Target, resource: RegisteredResource) -> None:
+    target.check(
+        "codebuild",
+        "DeleteReportGroup",
+        _present(arn=resource.id, deleteReports=resource.inputs.get("deleteReports")),
+    )
+
+
+REPORT_GROUP = ResourceType(
+    "aws:codebuild/reportGroup:ReportGroup",
+    mock=mock_report_group,
+    translator=Translator(
+        plan_report_group,
+        delete_report_group,
+        placeholder="placeholder ARN: moto has no CodeBuild report groups (CreateReportGroup is not implemented)",
+    ),
+    # Report groups and their reports cost nothing; the exported raw files are S3 objects in the
+    # artifact store, billed with it.
+    price=_free("no charge of its own; exported files are billed as artifact store objects", CODEBUILD_PRICING),
+)
+
+
 # --- CodePipeline ------------------------------------------------------------------------------
 
 CODEPIPELINE_PRICING = "https://aws.amazon.com/codepipeline/pricing/"
@@ -975,6 +1037,14 @@ def _trigger(trigger: Fields) -> dict[str, Any]:
     }
 
 
+def _failure_conditions(on_failure: Fields | None) -> dict[str, Any] | None:
+    """A V2 stage's onFailure (FailureConditions): moto stores and returns it, and never acts on it (a
+    rollback, or the refusal of ROLLBACK in PARALLEL mode, is not emulated: the README's gaps)."""
+    if on_failure is None:
+        return None
+    return _present(result=on_failure.get("result"))
+
+
 def plan_pipeline(request: Request) -> Apply:
     fields, target = request.inputs, request.target
     name = request.physical_name()
@@ -987,7 +1057,11 @@ def plan_pipeline(request: Request) -> Apply:
         roleArn=fields.require("roleArn"),
         artifactStore=stores[0],
         stages=[
-            {"name": stage.require("name"), "actions": [_action(action) for action in stage.each("actions")]}
+            _present(
+                name=stage.require("name"),
+                actions=[_action(action) for action in stage.each("actions")],
+                onFailure=_failure_conditions(stage.nested("onFailure")),
+            )
             for stage in fields.each("stages")
         ],
         pipelineType=fields.get("pipelineType"),
@@ -1018,7 +1092,14 @@ def price_pipeline(pipeline: RegisteredResource, _graph: StackGraph) -> Price:
 PIPELINE = ResourceType(
     "aws:codepipeline/pipeline:Pipeline",
     mock=mock_pipeline,
-    translator=Translator(plan_pipeline, _deleted_by("codepipeline", "delete_pipeline", "name")),
+    translator=Translator(
+        plan_pipeline,
+        _deleted_by("codepipeline", "delete_pipeline", "name"),
+        gaps={
+            "stages[].onFailure": "stored and returned as sent; moto never rolls a stage back, and accepts "
+            "ROLLBACK in PARALLEL mode, which AWS refuses (the settings refuse it first)"
+        },
+    ),
     price=price_pipeline,
 )
 
@@ -1270,6 +1351,69 @@ EVENT_TARGET = ResourceType(
 )
 
 
+# --- AWS Chatbot (not in moto) ----------------------------------------------------------------
+
+# "There is no additional charge for AWS Chatbot": the topic, its deliveries and Chatbot's own log group
+# (/aws/chatbot/<configuration name>, CloudWatch Logs) are billed by their services.
+CHATBOT_PRICING = "https://aws.amazon.com/chatbot/pricing/"
+
+
+def _chat_configuration_arn(partition_and_account: str, configuration_name: str) -> str:
+    """A Slack channel configuration's ARN, which holds no region: `pulumi import` takes
+    arn:aws:chatbot::<account>:chat-configuration/slack-channel/<name> (pulumi-aws)."""
+    return f"arn:{partition_and_account}:chat-configuration/slack-channel/{configuration_name}"
+
+
+def mock_slack_channel_configuration(request: MockRequest) -> Created:
+    arn = _chat_configuration_arn(f"aws:chatbot::{request.account_id}", str(request.inputs["configurationName"]))
+    return arn, {"chatConfigurationArn": arn}
+
+
+def plan_slack_channel_configuration(request: Request) -> Apply:
+    fields, target = request.inputs, request.target
+    name = fields.require("configurationName")
+    tags = request.tags()
+    params = _present(
+        ConfigurationName=name,
+        SlackTeamId=fields.require("slackTeamId"),
+        SlackChannelId=fields.require("slackChannelId"),
+        SlackChannelName=fields.get("slackChannelName"),
+        IamRoleArn=fields.require("iamRoleArn"),
+        SnsTopicArns=fields.get("snsTopicArns"),
+        GuardrailPolicyArns=fields.get("guardrailPolicyArns"),
+        LoggingLevel=fields.get("loggingLevel"),
+        UserAuthorizationRequired=fields.get("userAuthorizationRequired"),
+        Tags=_tag_list(tags, "TagKey", "TagValue") or None,
+    )
+
+    def apply() -> Created:
+        # Nothing to call: check the request AWS would get (in the configuration's own region, the
+        # provider's), and hand out the ARN Chatbot would give.
+        target.check("chatbot", "CreateSlackChannelConfiguration", params)
+        arn = _chat_configuration_arn(f"{target.partition.name}:chatbot::{target.account_id}", name)
+        return arn, {"chatConfigurationArn": arn, "tagsAll": tags}
+
+    return apply
+
+
+def delete_slack_channel_configuration(target: Target, resource: RegisteredResource) -> None:
+    target.check("chatbot", "DeleteSlackChannelConfiguration", {"ChatConfigurationArn": resource.id})
+
+
+SLACK_CHANNEL_CONFIGURATION = ResourceType(
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
+    mock=mock_slack_channel_configuration,
+    translator=Translator(
+        plan_slack_channel_configuration,
+        delete_slack_channel_configuration,
+        placeholder="placeholder ARN: moto has no AWS Chatbot",
+    ),
+    price=_free(
+        "no charge of its own: its topic and Chatbot's log group are billed by SNS and CloudWatch Logs", CHATBOT_PRICING
+    ),
+)
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -1299,6 +1443,7 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _by_token(
     SECRET_VERSION,
     LOG_GROUP,
     PROJECT,
+    REPORT_GROUP,
     PIPELINE,
     CONNECTION,
     TOPIC,
@@ -1306,4 +1451,5 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _by_token(
     TOPIC_SUBSCRIPTION,
     EVENT_RULE,
     EVENT_TARGET,
+    SLACK_CHANNEL_CONFIGURATION,
 )

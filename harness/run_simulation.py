@@ -75,6 +75,7 @@ from typing import Any, Literal
 
 from harness.capture import RegisteredResource, StackGraph
 from pipeline.build import ASSUME_ROLE_VARIABLE, BACKEND_URL_VARIABLE, STACK_VARIABLE
+from pipeline.reports import COVERAGE_REPORT_GROUP_VARIABLE, TEST_REPORT_GROUP_VARIABLE
 from pipeline.run_calls import RUN_CALLS, Actor, Resource, RunCall, When
 
 # principalmapper 1.1.5 imports Mapping and MutableMapping from `collections`, which Python 3.10 removed;
@@ -435,6 +436,40 @@ def _log_stream_targets(graphs: Graphs, project: RegisteredResource, values: Map
     return (Target(f"{group_arn}:log-stream:{uuid.UUID(int=1)}", {"log group": group_arn}),)
 
 
+# The report group variables a project sets (pipeline/reports.py): the resource and fact each makes.
+_REPORT_GROUP_VARIABLES: tuple[tuple[str, Resource, When], ...] = (
+    (TEST_REPORT_GROUP_VARIABLE, "test report groups", "test reports"),
+    (COVERAGE_REPORT_GROUP_VARIABLE, "coverage report groups", "coverage reports"),
+)
+
+
+def _report_exports(
+    graphs: Graphs, group_arns: Sequence[str], values: Mapping[str, str]
+) -> tuple[tuple[Target, ...], tuple[Target, ...]]:
+    """The exported raw files of the groups the graphs define (an object under each S3 destination's
+    path), and the keys the exports encrypt with. The build role uploads them (run_calls REPORT_EXPORT)."""
+    objects: list[Target] = []
+    keys: list[Target] = []
+    for arn in group_arns:
+        group = graphs.by_output("aws:codebuild/reportGroup:ReportGroup", "arn", arn)
+        export = (group.inputs.get("exportConfig") or {}) if group is not None else {}
+        destination = export.get("s3Destination") or {}
+        if export.get("type") != "S3" or not destination.get("bucket"):
+            continue
+        bucket = _bucket_arn(values["partition"], str(destination["bucket"]))
+        path = str(destination.get("path") or "").strip("/")
+        exported = f"{bucket}/{path + '/' if path else ''}{uuid.UUID(int=1)}/junit.xml"
+        objects.append(Target(exported, {"bucket": bucket}))
+        key = destination.get("encryptionKey")
+        if key and not destination.get("encryptionDisabled"):
+            context = bucket if graphs.bucket_key_enabled(str(destination["bucket"])) else exported
+            key_arn = graphs.key_arn(
+                str(key), partition=values["partition"], region=values["region"], account=values["account"]
+            )
+            keys.append(Target(key_arn, {"bucket": bucket, "s3 encryption context": context}))
+    return tuple(objects), tuple(keys)
+
+
 def _build_scopes(graphs: Graphs, pipeline: RegisteredResource) -> Iterator[Scope]:
     artifacts = _artifact_targets(graphs, pipeline)
     for action in _actions(pipeline):
@@ -481,6 +516,21 @@ def _build_scopes(graphs: Graphs, pipeline: RegisteredResource) -> Iterator[Scop
                 Target(p if p.startswith("arn:") else prefix + (p if p.startswith("/") else "/" + p))
                 for p in parameters
             )
+
+        plain = dict(_variables(project, "PLAINTEXT"))
+        group_arns = []
+        for variable, resource, fact in _REPORT_GROUP_VARIABLES:
+            if plain.get(variable):
+                facts.add(fact)
+                resources[resource] = (Target(plain[variable]),)
+                group_arns.append(plain[variable])
+        exports, export_keys = _report_exports(graphs, group_arns, values)
+        if exports:
+            facts.add("exported reports")
+            resources["report export objects"] = exports
+        if export_keys:
+            facts.add("encrypted report export")
+            resources["report export key"] = export_keys
 
         step_roles = [value for name, value in _variables(project, "PLAINTEXT") if name == ASSUME_ROLE_VARIABLE]
         if step_roles:
@@ -607,6 +657,14 @@ GITHUB_ROLE_EXPORTS: Mapping[Actor, str] = MappingProxyType(
 )
 ROLE = "aws:iam/role:Role"
 KEY = "aws:kms/key:Key"
+SLACK_CHANNEL = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+# The output holding a resource's own ARN, where it is not `arn`.
+ARN_OUTPUTS: Mapping[str, str] = MappingProxyType({SLACK_CHANNEL: "chatConfigurationArn"})
+
+
+def own_arn(resource: RegisteredResource) -> Any:
+    """A registered resource's own ARN output (None for a resource without one)."""
+    return resource.outputs.get(ARN_OUTPUTS.get(resource.type, "arn"))
 
 
 def github_scopes(graphs: Sequence[StackGraph]) -> list[Scope]:
@@ -653,14 +711,14 @@ def _own(joined: Graphs, resource: RegisteredResource | None) -> Target:
     values = _tags(joined, resource)
     if resource.type == ROLE and resource.inputs.get("permissionsBoundary"):
         values["boundary"] = str(resource.inputs["permissionsBoundary"])
-    return Target(str(resource.outputs["arn"]), values)
+    return Target(str(own_arn(resource)), values)
 
 
 def _relations(
     joined: Graphs, resource: RegisteredResource
 ) -> tuple[frozenset[When], Mapping[Resource, tuple[Target, ...]]]:
     """The facts of one registered resource, and the ARNs its relations (pipeline/github_calls.py) resolve to."""
-    kind, inputs, arn = resource.type, resource.inputs, resource.outputs.get("arn")
+    kind, inputs, arn = resource.type, resource.inputs, own_arn(resource)
     values = _arn_values(str(arn or ""))
     facts: set[When] = set()
     found: dict[Resource, tuple[Target, ...]] = {"every resource": (Target("*"),)}
@@ -692,6 +750,12 @@ def _relations(
         )
     elif kind == "aws:codebuild/project:Project":
         found["its service role"] = (Target(str(inputs["serviceRole"])),)
+    elif kind == SLACK_CHANNEL:
+        found["its service role"] = (Target(str(inputs["iamRoleArn"])),)
+        found["its guardrails"] = tuple(
+            _own(joined, joined.by_output("aws:iam/policy:Policy", "arn", guardrail))
+            for guardrail in inputs.get("guardrailPolicyArns") or ()
+        )
     elif kind == "aws:codepipeline/pipeline:Pipeline":
         found["its service role"] = (Target(str(inputs["roleArn"])),)
         connections = []
@@ -794,7 +858,7 @@ class AccessModel:
         owners: dict[str, str] = {}
 
         for resource, account, _ in joined.custom:
-            arn = resource.outputs.get("arn")
+            arn = own_arn(resource)
             if isinstance(arn, str) and arn.startswith("arn:"):
                 owners[arn] = account
             if resource.type == "aws:s3/bucket:Bucket":

@@ -17,6 +17,10 @@ the number of services: one boundary caps every service's roles, and a managed p
 most 6,144 characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 The deploy role may not change the boundary; a change needs the administrator's `pulumi up`
 (README, CI: one-time bootstrap).
+
+With Slack alerts on, the union also holds what the Slack channel's role is given (pipeline/chatbot.py,
+`notification_statements`): that role carries the boundary too, so the deploy role can write its policy
+only within it, and what the boundary adds is read-only CloudWatch.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from pipeline.build import BuildProjectArgs, build_role_statements, log_group_pattern
+from pipeline.chatbot import notification_statements
 from pipeline.delivery import DeliveryPipelineArgs, pipeline_role_statements
 from pipeline.iam import merged_statements, policy_document
 from pipeline.shared import SharedResources, StackNames
@@ -39,6 +44,8 @@ class PermissionsBoundaryArgs:
     names: StackNames
     builds: tuple[BuildProjectArgs, ...]
     pipelines: tuple[DeliveryPipelineArgs, ...]
+    # Whether a Slack channel's role (pipeline/chatbot.py) carries the boundary too.
+    chat_notifications: bool = False
 
 
 class PermissionsBoundary(pulumi.ComponentResource):
@@ -70,6 +77,8 @@ class PermissionsBoundary(pulumi.ComponentResource):
             for pipeline in args.pipelines
             for each in pipeline_role_statements(pipeline, shared, project_arns=every_project)
         ]
+        if args.chat_notifications:
+            granted += notification_statements()
         self.policy = aws.iam.Policy(
             name,
             description=f"Permissions boundary of the service roles of {names.label}",

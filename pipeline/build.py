@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,6 +12,14 @@ import pulumi_aws as aws
 
 from pipeline.iam import ServiceRole, ServiceRoleArgs, Statement, statement
 from pipeline.provider import AwsAccount
+from pipeline.reports import (
+    CoverageFormat,
+    TestReports,
+    TestReportsArgs,
+    report_group_pattern,
+    report_statements,
+    reports_section,
+)
 from pipeline.shared import Foundation, SharedResources, StackNames
 
 BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
@@ -49,12 +57,17 @@ class BuildStep:
     buildspec: str
     description: str
     assume_role_arn: str
+    # The step runs the service's tests and publishes their results to report groups of its own
+    # (pipeline/reports.py).
+    test_reports: bool = False
 
 
 def build_steps(*, preview_role_arn: str, deploy_role_arn: str) -> tuple[BuildStep, BuildStep]:
     """The two steps: test and preview on every change, deploy after approval; each assumes its own role."""
     return (
-        BuildStep("build", "build.yml", "Install, run the tests, and pulumi preview", preview_role_arn),
+        BuildStep(
+            "build", "build.yml", "Install, run the tests, and pulumi preview", preview_role_arn, test_reports=True
+        ),
         BuildStep("deploy", "deploy.yml", "pulumi up --yes", deploy_role_arn),
     )
 
@@ -75,6 +88,9 @@ class BuildConfig:
     secrets: tuple[BuildSecret, ...] = ()
     # Where in the checkout the steps run (a monorepo's service folder); "" for the root.
     directory: str = ""
+    # The format of the coverage file the service's tests write (reports/coverage.xml); None: no coverage
+    # report group.
+    coverage_format: CoverageFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,15 @@ class BuildProjectArgs:
 
 def read_buildspec(file_name: str) -> str:
     return (BUILDSPEC_DIR / file_name).read_text(encoding="utf-8")
+
+
+def buildspec_for(args: BuildProjectArgs) -> str:
+    """The step's buildspec file, and for a step that publishes test results its `reports:` section,
+    which names the service's folder (pipeline/reports.py)."""
+    text = read_buildspec(args.step.buildspec)
+    if args.step.test_reports:
+        text += reports_section(args.config.directory, args.config.coverage_format)
+    return text
 
 
 def secret_statements(
@@ -124,10 +149,29 @@ def log_group_pattern(names: StackNames) -> str:
     return log_group_name(names.for_service("*") if names.service else names, "*")
 
 
+def report_grants(args: BuildProjectArgs, account: AwsAccount, reports: TestReports | None = None) -> list[Statement]:
+    """A publishing step's grants on its own report groups; without `reports`, on every report group of the
+    stack by pattern, for the permissions boundary, which exists before the groups (pipeline/boundary.py)."""
+    if not args.step.test_reports:
+        return []
+    if reports is not None:
+        return reports.statements()
+    every_group: Sequence[pulumi.Input[str]] = [account.arn("codebuild", report_group_pattern(args.names))]
+    return report_statements(
+        test_groups=every_group, coverage_groups=every_group if args.config.coverage_format is not None else ()
+    )
+
+
 def build_role_statements(
-    args: BuildProjectArgs, shared: SharedResources, *, log_group_arn: pulumi.Input[str]
+    args: BuildProjectArgs,
+    shared: SharedResources,
+    *,
+    log_group_arn: pulumi.Input[str],
+    reports: TestReports | None = None,
 ) -> list[Statement]:
-    """What one build step's role may do: its own logs, the artifacts, the key, its secrets, its step role."""
+    """What one build step's role may do: its own logs, the artifacts, the key, its secrets, its step role,
+    and its test reports. The report export's uploads to the artifact store are the artifact grants below
+    (the build role uploads them, pipeline/reports.py)."""
     artifact_bucket_arn = shared.artifact_bucket_arn
     statements: list[Statement] = [
         statement(
@@ -145,25 +189,34 @@ def build_role_statements(
         *secret_statements(shared.account, args.config.secrets, shared.stored_secrets),
     ]
     statements.append(statement("AssumeStepRole", ["sts:AssumeRole"], [args.step.assume_role_arn]))
+    statements += report_grants(args, shared.account, reports)
     return statements
 
 
 def environment_variables(
-    args: BuildProjectArgs, stored: Mapping[str, pulumi.Input[str]] | None = None
+    args: BuildProjectArgs,
+    stored: Mapping[str, pulumi.Input[str]] | None = None,
+    reports: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> list[aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs]:
     """Plain values in the clear; secrets only as references CodeBuild resolves at run time.
 
-    `stored` maps variable names to the ARNs of secrets this stack keeps in Secrets Manager.
+    `stored` maps variable names to the ARNs of secrets this stack keeps in Secrets Manager; `reports`
+    maps the report group variables to the step's groups' ARNs (not secret: the buildspec's `reports:`
+    keys, pipeline/reports.py).
     """
     config = args.config
     # Both steps always assume their bootstrap role; the buildspecs refuse to run pulumi as the CodeBuild role.
-    plain = [(STACK_VARIABLE, config.deploy_stack), (ASSUME_ROLE_VARIABLE, args.step.assume_role_arn)]
+    plain: list[tuple[str, pulumi.Input[str]]] = [
+        (STACK_VARIABLE, config.deploy_stack),
+        (ASSUME_ROLE_VARIABLE, args.step.assume_role_arn),
+    ]
     plain += config.variables
     if config.backend_url:
         # `pulumi login` reads the backend from PULUMI_BACKEND_URL (buildspecs/*.yml).
         plain.append((BACKEND_URL_VARIABLE, config.backend_url))
     if config.directory:
         plain.append((DIRECTORY_VARIABLE, config.directory))
+    plain += (reports or {}).items()
     variables = [
         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=name, value=value, type="PLAINTEXT")
         for name, value in plain
@@ -187,6 +240,8 @@ class BuildProject(pulumi.ComponentResource):
     project: aws.codebuild.Project
     log_group: aws.cloudwatch.LogGroup
     service_role: ServiceRole
+    # The step's report groups, where it publishes test results (the Build step); None for the others.
+    reports: TestReports | None
 
     def __init__(
         self, name: str, args: BuildProjectArgs, shared: Foundation, opts: pulumi.ResourceOptions | None = None
@@ -201,12 +256,22 @@ class BuildProject(pulumi.ComponentResource):
             kms_key_id=shared.key_arn,
             opts=child,
         )
+        self.reports = (
+            TestReports(
+                f"{name}-reports",
+                TestReportsArgs(names=args.names, coverage_format=config.coverage_format),
+                shared,
+                opts=child,
+            )
+            if step.test_reports
+            else None
+        )
         self.service_role = ServiceRole(
             f"{name}-role",
             ServiceRoleArgs(
                 service="codebuild.amazonaws.com",
                 account_id=shared.account.account_id,
-                statements=build_role_statements(args, shared, log_group_arn=self.log_group.arn),
+                statements=build_role_statements(args, shared, log_group_arn=self.log_group.arn, reports=self.reports),
                 permissions_boundary=shared.permissions_boundary_arn,
                 description=f"CodeBuild {step.name} step of {args.names.label}",
             ),
@@ -219,7 +284,7 @@ class BuildProject(pulumi.ComponentResource):
             build_timeout=config.timeout_minutes,
             queued_timeout=QUEUED_TIMEOUT_MINUTES,
             encryption_key=shared.key_arn,
-            source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=read_buildspec(step.buildspec)),
+            source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=buildspec_for(args)),
             artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
             environment=aws.codebuild.ProjectEnvironmentArgs(
                 type="LINUX_CONTAINER",
@@ -227,7 +292,9 @@ class BuildProject(pulumi.ComponentResource):
                 image=config.image,
                 image_pull_credentials_type="CODEBUILD",
                 privileged_mode=False,
-                environment_variables=environment_variables(args, shared.stored_secrets),
+                environment_variables=environment_variables(
+                    args, shared.stored_secrets, self.reports.variables() if self.reports else None
+                ),
             ),
             cache=aws.codebuild.ProjectCacheArgs(type="LOCAL", modes=["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"]),
             logs_config=aws.codebuild.ProjectLogsConfigArgs(

@@ -3,10 +3,12 @@
 What reaches the channel. Chatbot shows the events of the AWS services it supports, and otherwise only
 its custom-notification format: `{"version": "1.0", "source": "custom", "content": {...}, ...}`
 (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html, "Event schema"). The e-mail
-alert is a plain string, so Slack gets a topic of its own, fed by two EventBridge rules whose input
-transformers write that format: one for the pipeline's execution states (the ones the e-mail alerts on),
-one for failed actions, naming stage and action and linking the failed action's log
-(`detail.execution-result.external-execution-url`). Both carry `metadata.threadId`
+alert is a plain string, so Slack gets a topic of its own. It is fed by the e-mail's own rules
+(pipeline/notifications.py: per pipeline, its execution's state changes in `alertStates`, and its
+actions' in the action states those map to), each with a second target whose input transformer writes
+that format from the same input paths: what alerts is decided once, for both channels. An action's
+notification names stage and action and links the action's log
+(`detail.execution-result.external-execution-url`). Both kinds carry `metadata.threadId`
 `<pipeline>-<execution id>`, so a failed run's action failure and execution failure share one Slack
 thread (where the channel's preferences allow threads, same page).
 
@@ -52,13 +54,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import pulumi
 import pulumi_aws as aws
 
 from pipeline.iam import Statement, policy_document, statement
+from pipeline.notifications import EXECUTION_CONSOLE_URL, AlertKind, AlertRule, alert_target, topic_policy
 from pipeline.shared import StackNames
 
 # https://docs.aws.amazon.com/chatbot/latest/APIReference/Welcome.html: the only regions with the API.
@@ -80,95 +84,73 @@ NOTIFICATION_PERMISSIONS: tuple[str, ...] = ("cloudwatch:Describe*", "cloudwatch
 # ERROR, INFO or NONE (CustomerCwLogLevel): failed deliveries are what someone would look for.
 LOGGING_LEVEL = "ERROR"
 
-EXECUTION_STATE_CHANGE = "CodePipeline Pipeline Execution State Change"
-ACTION_STATE_CHANGE = "CodePipeline Action Execution State Change"
-# CodePipeline's action execution states:
-# https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
-ACTION_STATES: tuple[str, ...] = ("ABANDONED", "CANCELED", "FAILED", "STARTED", "SUCCEEDED")
+# The logical names of the component's role and guardrail, after the component's own name: the GitHub
+# deploy role's grants name exactly these (pipeline/github_grants.py).
+ROLE_SUFFIX = "-role"
+GUARDRAIL_SUFFIX = "-guardrail"
+
+
+def slack_alerts_name(names: StackNames) -> str:
+    """`<prefix>-slack`, e.g. cicd-prod-slack: the component's name and the configuration's name in Chatbot."""
+    return f"{names.prefix}-slack"[:CONFIGURATION_NAME_MAX]
+
 
 CUSTOM_NOTIFICATION_VERSION = "1.0"
 CUSTOM_NOTIFICATION_SOURCE = "custom"
 TEXT_TYPE = "client-markdown"
 
-_CONSOLE_EXECUTION = (
-    "https://<region>.console.aws.amazon.com/codesuite/codepipeline/pipelines/<pipeline>"
-    "/executions/<execution>/timeline?region=<region>"
-)
 
-# EventBridge input transformers (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html):
-# each <name> of a template is replaced by the value at its path. Placeholders sit inside JSON strings
-# only (a placeholder may not be an object key), and every value they take (names, states, ids, ARNs,
-# URLs, times) is one that needs no escaping inside a JSON string.
-EXECUTION_INPUT_PATHS: dict[str, str] = {
-    "id": "$.id",
-    "pipeline": "$.detail.pipeline",
-    "pipelineArn": "$.resources[0]",
-    "state": "$.detail.state",
-    "execution": "$.detail.execution-id",
-    "region": "$.region",
-    "time": "$.time",
-}
-EXECUTION_TEMPLATE = json.dumps(
-    {
-        "version": CUSTOM_NOTIFICATION_VERSION,
-        "source": CUSTOM_NOTIFICATION_SOURCE,
-        "id": "<id>",
-        "content": {
-            "textType": TEXT_TYPE,
-            "title": "<pipeline>: execution <state>",
-            "description": "Execution `<execution>` of *<pipeline>* entered state *<state>* at <time>.",
-            "nextSteps": ["Open the execution: " + _CONSOLE_EXECUTION],
-            "keywords": ["<pipeline>", "<state>"],
-        },
-        "metadata": {
-            "threadId": "<pipeline>-<execution>",
-            "summary": "<pipeline>: execution <state>",
-            "eventType": "CodePipelineExecution",
-            "relatedResources": ["<pipelineArn>"],
-        },
-    }
-)
+def _notification(title: str, description: str, next_steps: list[str], keywords: list[str], event: str) -> str:
+    """A custom notification template (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html).
 
-ACTION_INPUT_PATHS: dict[str, str] = {
-    **EXECUTION_INPUT_PATHS,
-    "stage": "$.detail.stage",
-    "action": "$.detail.action",
-    "log": "$.detail.execution-result.external-execution-url",
-}
-ACTION_TEMPLATE = json.dumps(
-    {
-        "version": CUSTOM_NOTIFICATION_VERSION,
-        "source": CUSTOM_NOTIFICATION_SOURCE,
-        "id": "<id>",
-        "content": {
-            "textType": TEXT_TYPE,
-            "title": "<pipeline>: action <stage>/<action> <state>",
-            "description": "Action *<action>* in stage *<stage>* of *<pipeline>* entered state *<state>* at <time> "
-            "(execution `<execution>`).",
-            "nextSteps": ["Read the action's log: <log>", "Open the execution: " + _CONSOLE_EXECUTION],
-            "keywords": ["<pipeline>", "<stage>", "<action>", "<state>"],
-        },
-        "metadata": {
-            "threadId": "<pipeline>-<execution>",
-            "summary": "<pipeline>: <stage>/<action> <state>",
-            "eventType": "CodePipelineAction",
-            "relatedResources": ["<pipelineArn>"],
-        },
-    }
-)
-
-
-def state_change_pattern(
-    detail_type: str, pipeline_names: Sequence[pulumi.Input[str]], states: Sequence[str]
-) -> pulumi.Output[str]:
-    """Match these pipelines' state changes of one kind (execution or action), in the given states only."""
-    return pulumi.Output.json_dumps(
+    Placeholders sit inside JSON strings only (a placeholder may not be an object key), filled from
+    pipeline/notifications.py's input paths.
+    """
+    return json.dumps(
         {
-            "source": ["aws.codepipeline"],
-            "detail-type": [detail_type],
-            "detail": {"pipeline": list(pipeline_names), "state": list(states)},
+            "version": CUSTOM_NOTIFICATION_VERSION,
+            "source": CUSTOM_NOTIFICATION_SOURCE,
+            "id": "<id>",
+            "content": {
+                "textType": TEXT_TYPE,
+                "title": title,
+                "description": description,
+                "nextSteps": next_steps,
+                "keywords": keywords,
+            },
+            "metadata": {
+                # One thread per run: its action alert and its execution alert.
+                "threadId": "<pipeline>-<execution>",
+                "summary": title,
+                "eventType": event,
+                "relatedResources": ["<pipelineArn>"],
+            },
         }
     )
+
+
+# Slack's templates, one per kind of alert rule, as the e-mail has its own (notifications.EMAIL_TEMPLATES).
+CHATBOT_TEMPLATES: Mapping[AlertKind, str] = MappingProxyType(
+    {
+        "execution": _notification(
+            "<pipeline>: execution <state>",
+            "Execution `<execution>` of *<pipeline>* entered state *<state>* at <time>.",
+            ["Open the execution: " + EXECUTION_CONSOLE_URL],
+            ["<pipeline>", "<state>"],
+            "CodePipelineExecution",
+        ),
+        "action": _notification(
+            "<pipeline>: action <stage>/<action> <state>",
+            "Action *<action>* in stage *<stage>* of *<pipeline>* entered state *<state>* at <time> "
+            "(execution `<execution>`).",
+            ["Read the action's log: <log>", "Open the execution: " + EXECUTION_CONSOLE_URL],
+            ["<pipeline>", "<stage>", "<action>", "<state>"],
+            "CodePipelineAction",
+        ),
+    }
+)
+# The names the templates had before the channels shared their rules.
+EXECUTION_TEMPLATE, ACTION_TEMPLATE = CHATBOT_TEMPLATES["execution"], CHATBOT_TEMPLATES["action"]
 
 
 def notification_statements() -> list[Statement]:
@@ -194,44 +176,13 @@ def chatbot_trust_policy() -> pulumi.Output[str]:
     )
 
 
-def slack_topic_policy(topic_arn: pulumi.Input[str], rule_arns: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
-    """Let only the Slack rules, through EventBridge, publish; refuse publishing without TLS.
-
-    The EventBridge statement is the one AWS documents for SNS targets, narrowed to the rules by
-    aws:SourceArn: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
-    """
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowSlackRulesToPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
-                },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
-        }
-    )
-
-
 def _matches(pattern: str, value: str) -> bool:
     return re.fullmatch(pattern, value) is not None
 
 
 @dataclass(frozen=True)
 class SlackAlertsArgs:
-    """Which Slack channel, which pipelines and states, the key of the topic, and where Chatbot's API is.
+    """Which Slack channel, which alert rules it delivers, the key of its topic, and where Chatbot's API is.
 
     `api_provider`, when given, must be an aws.Provider pinned to one of CHATBOT_API_REGIONS (its region
     cannot be checked here); otherwise the component builds one for `api_region`, with `default_tags`.
@@ -241,13 +192,9 @@ class SlackAlertsArgs:
     # The Slack workspace (team) ID the Chatbot console shows once the workspace is authorized.
     workspace_id: str
     channel_id: str
-    # The pipelines' name outputs, so the rules wait for the pipelines.
-    pipeline_names: Sequence[pulumi.Input[str]]
+    # The alert rules whose events the channel receives: the e-mail's (FailureAlerts.alert_rules).
+    rules: tuple[AlertRule, ...]
     key_arn: pulumi.Input[str]
-    # Pipeline execution states that alert, as the e-mail alert's.
-    states: tuple[str, ...] = ("FAILED",)
-    # Action execution states that alert (ACTION_STATES).
-    action_states: tuple[str, ...] = ("FAILED",)
     api_region: str = DEFAULT_CHATBOT_REGION
     api_provider: aws.Provider | None = None
     default_tags: Mapping[str, str] = field(default_factory=dict)
@@ -265,25 +212,26 @@ class SlackAlertsArgs:
             raise ValueError(f"channel_id {self.channel_id!r}: expected a Slack channel ID such as C07EZ1ABC23")
         if not _matches(CONFIGURATION_NAME_PATTERN, self.configuration_name):
             raise ValueError(f"configuration name {self.configuration_name!r}: letters, digits, '-' and '_' only")
-        if not self.pipeline_names or not self.states or not self.action_states:
-            raise ValueError("pipeline_names, states and action_states may not be empty")
-        unknown = sorted(set(self.action_states) - set(ACTION_STATES))
-        if unknown:
-            raise ValueError(f"action_states {unknown}: CodePipeline's action states are {', '.join(ACTION_STATES)}")
+        if not self.rules:
+            raise ValueError("rules may not be empty: the channel would receive nothing")
 
     @property
     def configuration_name(self) -> str:
         """`<prefix>-slack`, e.g. cicd-prod-slack: the configuration's name in Chatbot."""
-        return f"{self.names.prefix}-slack"[:CONFIGURATION_NAME_MAX]
+        return slack_alerts_name(self.names)
 
 
 class SlackAlerts(pulumi.ComponentResource):
-    """A Slack channel configuration in AWS Chatbot, fed custom notifications by its own encrypted topic."""
+    """A Slack channel configuration in AWS Chatbot, fed custom notifications by its own encrypted topic.
+
+    Name it `slack_alerts_name(names)`: the GitHub deploy role may manage the role and guardrail of that
+    name only (pipeline/github_grants.py).
+    """
 
     api_provider: aws.Provider
     topic: aws.sns.Topic
-    execution_rule: aws.cloudwatch.EventRule
-    action_rule: aws.cloudwatch.EventRule
+    topic_policy: aws.sns.TopicPolicy
+    targets: list[aws.cloudwatch.EventTarget]
     guardrail: aws.iam.Policy
     role: aws.iam.Role
     configuration: aws.chatbot.SlackChannelConfiguration
@@ -304,49 +252,37 @@ class SlackAlerts(pulumi.ComponentResource):
         self.topic = aws.sns.Topic(
             name, display_name=f"{label} Slack alerts", kms_master_key_id=args.key_arn, opts=child
         )
-        self.execution_rule = aws.cloudwatch.EventRule(
-            f"{name}-runs",
-            description=f"{label}: pipeline execution " + ", ".join(args.states) + ", to Slack",
-            event_pattern=state_change_pattern(EXECUTION_STATE_CHANGE, args.pipeline_names, args.states),
-            opts=child,
-        )
-        self.action_rule = aws.cloudwatch.EventRule(
-            f"{name}-actions",
-            description=f"{label}: pipeline action " + ", ".join(args.action_states) + ", to Slack",
-            event_pattern=state_change_pattern(ACTION_STATE_CHANGE, args.pipeline_names, args.action_states),
-            opts=child,
-        )
-        topic_policy = aws.sns.TopicPolicy(
+        self.topic_policy = aws.sns.TopicPolicy(
             f"{name}-topic-policy",
             arn=self.topic.arn,
-            policy=slack_topic_policy(self.topic.arn, [self.execution_rule.arn, self.action_rule.arn]),
+            policy=topic_policy(self.topic.arn, [rule.arn for rule in args.rules], sid="AllowSlackRulesToPublish"),
             opts=child,
         )
-        for target_name, rule, paths, template in (
-            (f"{name}-runs-to-topic", self.execution_rule, EXECUTION_INPUT_PATHS, EXECUTION_TEMPLATE),
-            (f"{name}-actions-to-topic", self.action_rule, ACTION_INPUT_PATHS, ACTION_TEMPLATE),
-        ):
-            aws.cloudwatch.EventTarget(
-                target_name,
-                # The rule's output, never its name re-typed, so the target waits for the rule.
-                rule=rule.name,
-                arn=self.topic.arn,
-                input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                    input_paths=paths, input_template=template
-                ),
+        self.targets = [
+            alert_target(
+                f"{rule.logical_name}-to-slack",
+                rule,
+                self.topic.arn,
+                CHATBOT_TEMPLATES[rule.kind],
                 # Without the topic policy the first alerts would be refused.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_policy]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy]),
             )
+            for rule in args.rules
+        ]
 
         statements = notification_statements()
         self.guardrail = aws.iam.Policy(
-            f"{name}-guardrail",
+            f"{name}{GUARDRAIL_SUFFIX}",
             description=f"{label}: the most the Slack channel may do (notifications only)",
             policy=policy_document(statements),
-            opts=child,
+            # A changed document makes a new policy (auto-named, so it can exist beside the old one until
+            # the configuration has moved to it), never a new version: the GitHub deploy role may create
+            # and delete this policy, but no one may version a policy (iam:CreatePolicyVersion on a policy
+            # attached to oneself is a privilege escalation, pipeline/github_grants.py).
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["policy"]),
         )
         self.role = aws.iam.Role(
-            f"{name}-role",
+            f"{name}{ROLE_SUFFIX}",
             description=f"{label}: the role AWS Chatbot assumes for the Slack channel",
             assume_role_policy=chatbot_trust_policy(),
             max_session_duration=3600,
@@ -354,7 +290,7 @@ class SlackAlerts(pulumi.ComponentResource):
             opts=child,
         )
         role_policy = aws.iam.RolePolicy(
-            f"{name}-role-policy", role=self.role.name, policy=policy_document(statements), opts=child
+            f"{name}{ROLE_SUFFIX}-policy", role=self.role.name, policy=policy_document(statements), opts=child
         )
         self.configuration = aws.chatbot.SlackChannelConfiguration(
             f"{name}-channel",

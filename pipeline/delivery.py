@@ -1,4 +1,14 @@
-"""CodePipeline (V2): Source -> Build -> (Approval) -> Deploy, with its own role."""
+"""CodePipeline (V2): Source -> Build -> (Approval) -> Deploy, with its own role.
+
+The Deploy stage rolls back on failure: a failed `pulumi up` makes CodePipeline run the stage again with
+the source revision and artifacts of the stage's last successful execution, so the stack converges back
+to that revision's program ("CodePipeline will use the variables and artifacts from the execution to
+which it is rolling back", https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html;
+automatic rollback: https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback-auto.html).
+PARALLEL mode has no stage rollback ("For pipelines in PARALLEL mode, stage rollback is not available.
+Similarly, failure conditions with a rollback result type cannot be added to a PARALLEL mode pipeline",
+https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html), so the args refuse it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +25,9 @@ from pipeline.source import PipelineSource, RepositorySource, source_bucket_arn,
 
 SOURCE_ACTION = "Source"
 SOURCE_ARTIFACT = "source"
+DEPLOY_STAGE = "Deploy"
+# The execution mode in which CodePipeline offers no stage rollback (module docstring).
+NO_ROLLBACK_MODE = "PARALLEL"
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,16 @@ class DeliveryPipelineArgs:
     require_approval: bool = False
     # CodePipeline V2's execution mode: QUEUED, SUPERSEDED or PARALLEL.
     execution_mode: str = "QUEUED"
+    # A failed Deploy stage re-runs the last revision it deployed successfully (module docstring).
+    rollback_on_failure: bool = True
+
+    def __post_init__(self) -> None:
+        if self.rollback_on_failure and self.execution_mode == NO_ROLLBACK_MODE:
+            raise ValueError(
+                f"execution mode {self.execution_mode}: CodePipeline has no stage rollback in {NO_ROLLBACK_MODE} "
+                "mode, and the Deploy stage rolls back on failure; use QUEUED or SUPERSEDED, or turn the "
+                "rollback off"
+            )
 
 
 def connection_for(source: RepositorySource, shared: SharedResources) -> pulumi.Input[str]:
@@ -71,12 +94,16 @@ def source_stage(source: PipelineSource, shared: SharedResources) -> aws.codepip
 
 
 def codebuild_stage(
-    stage: str, project_name: pulumi.Input[str], inputs: Sequence[str]
+    stage: str, project_name: pulumi.Input[str], inputs: Sequence[str], *, rollback_on_failure: bool = False
 ) -> aws.codepipeline.PipelineStageArgs:
     """One CodeBuild action reading `inputs`. It declares no output artifact: neither step writes one
-    that a later stage reads, and a declared output the buildspec never produces only costs an upload."""
+    that a later stage reads, and a declared output the buildspec never produces only costs an upload.
+
+    With `rollback_on_failure`, a failure of the stage rolls it back to its last successful execution
+    (the V2 stage's `onFailure` result ROLLBACK, API_FailureConditions)."""
     return aws.codepipeline.PipelineStageArgs(
         name=stage,
+        on_failure=aws.codepipeline.PipelineStageOnFailureArgs(result="ROLLBACK") if rollback_on_failure else None,
         actions=[
             aws.codepipeline.PipelineStageActionArgs(
                 name=stage,
@@ -227,7 +254,11 @@ class DeliveryPipeline(pulumi.ComponentResource):
         ]
         if args.require_approval:
             stages.append(approval_stage(args, shared.topic_arn))
-        stages.append(codebuild_stage("Deploy", deploy.project_name, [SOURCE_ARTIFACT]))
+        stages.append(
+            codebuild_stage(
+                DEPLOY_STAGE, deploy.project_name, [SOURCE_ARTIFACT], rollback_on_failure=args.rollback_on_failure
+            )
+        )
 
         self.pipeline = aws.codepipeline.Pipeline(
             name,

@@ -27,6 +27,8 @@ Relations (`resource`), of the one registered resource an entry is resolved for:
 - "its service role": the role a project (`serviceRole`) or pipeline (`roleArn`) runs as.
 - "its connection": a pipeline's source connection (values `connection service`, and `tag <Key>` where
   the stack creates it).
+- "its service role" and "its guardrails" of a Slack channel configuration: its `iamRoleArn`, and the
+  policies of its `guardrailPolicyArns` (values `tag <Key>`).
 - "every resource": "*", for the actions the reference gives no resource type (UNSCOPABLE_ACTIONS).
 
 Facts (`when`): "bounded role" (a role, or a role policy's role, carrying a boundary: the GitHub roles
@@ -58,6 +60,7 @@ SERVICE_AUTHORIZATION_REFERENCE: Mapping[str, str] = MappingProxyType(
             "sns": "amazonsns",
             "events": "amazoneventbridge",
             "secretsmanager": "awssecretsmanager",
+            "chatbot": "awschatbot",
         }.items()
     }
 )
@@ -67,6 +70,9 @@ KMS_TAGS = "https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorizat
 KMS_ALIAS_ACCESS = "https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html"
 CONNECTION_TAGS = "https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-tag-based-access-control.html"
 LOG_GROUP_ARN = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html"
+# The reference's table of API operations and the actions each authorizes: CreateSlackChannelConfiguration
+# also authorizes chatbot:TagResource and iam:PassRole (iam:PassedToService chatbot.amazonaws.com).
+CHATBOT_OPERATIONS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_chatbot.html"
 
 # A tag of the stacks' `tags` config (Pulumi.<stack>.yaml): changing it retags every resource.
 A_CONFIG_TAG = "Team"
@@ -126,9 +132,11 @@ ALIAS = "aws:kms/alias:Alias"
 BUCKET = "aws:s3/bucket:Bucket"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+REPORT_GROUP = "aws:codebuild/reportGroup:ReportGroup"
 CONNECTION = "aws:codestarconnections/connection:Connection"
 TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SLACK_CHANNEL = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
 _REFRESH = "pulumi preview --refresh reads its current state."
 # A pipeline's source connection: the stack's own, reached through its tags, or one the config names.
 _CONNECTION_CONTEXTS: tuple[tuple[When, Mapping[str, ContextTemplate]], ...] = (
@@ -321,6 +329,14 @@ GITHUB_CALLS: tuple[RunCall, ...] = (
     *_calls("preview", "aws:codebuild/project:Project", ("codebuild:BatchGetProjects",), _REFRESH),
     *_calls(
         "up",
+        REPORT_GROUP,
+        ("codebuild:CreateReportGroup", "codebuild:UpdateReportGroup", "codebuild:DeleteReportGroup"),
+        "The Build steps' report groups follow the stack; their tags go with CreateReportGroup and "
+        "UpdateReportGroup (CodeBuild has no TagResource).",
+    ),
+    *_calls("preview", REPORT_GROUP, ("codebuild:BatchGetReportGroups",), _REFRESH),
+    *_calls(
+        "up",
         PIPELINE,
         ("codepipeline:CreatePipeline", "codepipeline:UpdatePipeline", "codepipeline:DeletePipeline"),
         "The pipeline follows the stack.",
@@ -415,6 +431,47 @@ GITHUB_CALLS: tuple[RunCall, ...] = (
         "its rule",
     ),
     *_calls("preview", "aws:cloudwatch/eventTarget:EventTarget", ("events:ListTargetsByRule",), _REFRESH, "its rule"),
+    # --- AWS Chatbot (the Slack channel) -------------------------------------------------------------
+    *_calls(
+        "up",
+        SLACK_CHANNEL,
+        ("chatbot:CreateSlackChannelConfiguration", "chatbot:TagResource", "chatbot:UntagResource"),
+        "The configuration is created with the provider's tags, and retagged when the stack's tags change; "
+        "none of the three has a resource type.",
+        "every resource",
+        see=(CHATBOT_OPERATIONS,),
+    ),
+    *_calls(
+        "up",
+        SLACK_CHANNEL,
+        ("chatbot:UpdateSlackChannelConfiguration", "chatbot:DeleteSlackChannelConfiguration"),
+        "The configuration follows the stack: its topic, role, guardrail and logging level.",
+    ),
+    *_calls(
+        "up",
+        SLACK_CHANNEL,
+        ("iam:PassRole",),
+        "Creating or updating the configuration hands its role to Chatbot.",
+        "its service role",
+        context=_passed_to("chatbot.amazonaws.com"),
+        doc=CHATBOT_OPERATIONS,
+        see=(PASS_ROLE,),
+    ),
+    *_calls(
+        "up",
+        SLACK_CHANNEL,
+        ("iam:CreatePolicy", "iam:DeletePolicy"),
+        "The channel's guardrail policy is created, replaced when its document changes (never versioned), and "
+        "deleted with the stack; no role carries it.",
+        "its guardrails",
+    ),
+    *_calls(
+        "preview",
+        SLACK_CHANNEL,
+        ("chatbot:DescribeSlackChannelConfigurations", "chatbot:ListTagsForResource"),
+        _REFRESH + " Neither has a resource type.",
+        "every resource",
+    ),
     # --- Secrets Manager ---------------------------------------------------------------------------
     *_calls(
         "up",

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
+from pipeline.chatbot import CHATBOT_PRINCIPAL, GUARDRAIL_SUFFIX, ROLE_SUFFIX, slack_alerts_name
 from pipeline.deploy_identity import AUTONAME_SUFFIX
 from pipeline.iam import Statement, statement
 from pipeline.provider import AwsAccount
@@ -46,12 +47,18 @@ _KMS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_
 _LOGS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"
 _SNS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html"
 _CONNECTIONS = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodestarconnections.html"
+_CHATBOT = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awschatbot.html"
 UNSCOPABLE_READS: Mapping[str, str] = {
+    "chatbot:DescribeSlackChannelConfigurations": _CHATBOT,
+    "chatbot:ListTagsForResource": _CHATBOT,
     "kms:ListAliases": _KMS,
     "logs:DescribeLogGroups": _LOGS,
     "sns:GetSubscriptionAttributes": _SNS,
 }
 UNSCOPABLE_WRITES: Mapping[str, str] = {
+    "chatbot:CreateSlackChannelConfiguration": _CHATBOT,
+    "chatbot:TagResource": _CHATBOT,
+    "chatbot:UntagResource": _CHATBOT,
     "sns:SetSubscriptionAttributes": _SNS,
     "sns:Unsubscribe": _SNS,
 }
@@ -281,6 +288,12 @@ def stack_grants(args: GitHubActionsArgs, shared: Foundation) -> list[Grant]:
             writes=("codebuild:CreateProject", "codebuild:DeleteProject", "codebuild:UpdateProject"),
         ),
         Grant(
+            "ReportGroups",
+            [account.arn("codebuild", f"report-group/{prefix}-*")],
+            reads=("codebuild:BatchGetReportGroups",),
+            writes=("codebuild:CreateReportGroup", "codebuild:DeleteReportGroup", "codebuild:UpdateReportGroup"),
+        ),
+        Grant(
             "Pipelines",
             [account.arn("codepipeline", f"{prefix}-*")],
             reads=("codepipeline:GetPipeline", "codepipeline:ListTagsForResource"),
@@ -350,9 +363,56 @@ def stack_grants(args: GitHubActionsArgs, shared: Foundation) -> list[Grant]:
     ]
     return [
         *grants,
+        *_slack_grants(args, account),
         *_connection_grants(args, account),
         *_oidc_provider_grants(args, account),
         *_state_grants(args, account),
+    ]
+
+
+def _slack_grants(args: GitHubActionsArgs, account: AwsAccount) -> list[Grant]:
+    """The Slack channel (pipeline/chatbot.py): its Chatbot configuration, guardrail policy and role.
+
+    By the exact names the stack gives them, `slack_alerts_name` (the configuration) and that name with
+    ROLE_SUFFIX and GUARDRAIL_SUFFIX plus Pulumi's seven-character suffix (the role and the policy): no
+    other policy or role of the account is in reach, the boundary least of all.
+
+    Granted whether or not the stack has Slack on, since the GitHub roles' args do not say: without it the
+    names match nothing the stack has, and the one unscoped create (CreateSlackChannelConfiguration has
+    no resource type, UNSCOPABLE_WRITES) can hand Chatbot only a role of the Slack role's name, which the
+    deploy role can create only under the stack's boundary: nothing it could not already reach itself.
+
+    Per the Service Authorization Reference for AWS Chatbot
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_chatbot.html, "API
+    operations"), CreateSlackChannelConfiguration also authorizes chatbot:TagResource (the provider's tags)
+    and iam:PassRole with iam:PassedToService chatbot.amazonaws.com; Update and Delete are authorized on
+    the configuration (resource type ChatbotConfiguration,
+    arn:${Partition}:chatbot::${Account}:chat-configuration/${ConfigurationType}/${ChatbotConfigurationName}).
+    Describe, ListTagsForResource, TagResource and UntagResource have no resource type in parliament's copy
+    of the reference (UNSCOPABLE_READS/WRITES).
+    """
+    name = slack_alerts_name(args.names)
+    return [
+        Grant(
+            "SlackChannelConfiguration",
+            [account.arn("chatbot", f"chat-configuration/slack-channel/{name}", regional=False)],
+            writes=("chatbot:DeleteSlackChannelConfiguration", "chatbot:UpdateSlackChannelConfiguration"),
+        ),
+        Grant(
+            # The channel's guardrail: a customer-managed policy no role carries, read by Chatbot only.
+            # Created and deleted; a changed document replaces it (pipeline/chatbot.py), so no version is
+            # ever written: iam:CreatePolicyVersion is granted on no policy at all.
+            "SlackGuardrailPolicy",
+            [account.arn("iam", f"policy/{name}{GUARDRAIL_SUFFIX}-{AUTONAME_SUFFIX}", regional=False)],
+            reads=("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"),
+            writes=("iam:CreatePolicy", "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"),
+        ),
+        Grant(
+            "PassSlackRoleToChatbot",
+            [account.arn("iam", f"role/{name}{ROLE_SUFFIX}-{AUTONAME_SUFFIX}", regional=False)],
+            writes=("iam:PassRole",),
+            condition={"StringEquals": {"iam:PassedToService": CHATBOT_PRINCIPAL}},
+        ),
     ]
 
 

@@ -34,6 +34,10 @@ Resources (each resolves to ARNs, with named values a context may use)
   SECRETS_MANAGER variables, and, for secrets the graph holds, their keys (value `secret`).
 - "parameter store variables": the SSM parameters behind its PARAMETER_STORE variables.
 - "step role": the role ARN in its ASSUME_ROLE_ARN variable.
+- "test report groups" / "coverage report groups": the report groups the project's TEST_REPORT_GROUP_ARN
+  and COVERAGE_REPORT_GROUP_ARN variables name (pipeline/reports.py).
+- "report export objects" / "report export key": an exported raw result file in a group's S3 export
+  destination, and the key the export encrypts with (values `bucket`, `s3 encryption context`).
 - "log group key": an encrypted log group's key (value `log group`).
 - "state bucket" / "state objects" / "state bucket key": the bucket of the step's PULUMI_BACKEND_URL
   (s3://...), a stack's object in it, and the key the bucket encrypts with (values `bucket`,
@@ -86,6 +90,10 @@ Resource = Literal[
     "stored secret keys",
     "parameter store variables",
     "step role",
+    "test report groups",
+    "coverage report groups",
+    "report export objects",
+    "report export key",
     "log group key",
     "state bucket",
     "state objects",
@@ -103,6 +111,7 @@ Resource = Literal[
     "its key",
     "its service role",
     "its connection",
+    "its guardrails",  # a Slack channel configuration's guardrail policies (H12b, issue 12 §5)
     "every resource",
 ]
 
@@ -118,6 +127,10 @@ When = Literal[
     "stored secrets",
     "parameter store variables",
     "step role",
+    "test reports",  # the project names a TEST report group
+    "coverage reports",  # the project names a CODE_COVERAGE report group
+    "exported reports",  # a group the project names exports its raw files to S3
+    "encrypted report export",  # ... encrypted with a KMS key
     "deploy step",
     "s3 backend",
     "encrypted s3 backend",
@@ -127,6 +140,11 @@ When = Literal[
     "created connection",  # a pipeline whose source connection the stack creates
     "configured connection",  # a pipeline whose source connection the config names
 ]
+
+# A Deploy stage that rolls back (pipeline/delivery.py) adds no kind of call: the rollback is a new
+# execution that runs the stage's actions again, as the pipeline and build roles, on the artifacts of the
+# execution it rolls back to (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html),
+# which the entries below cover for every artifact object.
 
 # --- The AWS documentation each entry comes from -------------------------------------------------
 CODEPIPELINE_SERVICE_ROLE = "https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html"
@@ -165,6 +183,8 @@ S3_GET_OBJECT = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.h
 S3_PUT_OBJECT = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html"
 S3_DELETE_OBJECT = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html"
 KMS_DECRYPT = "https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html"
+TEST_REPORT_PERMISSIONS = "https://docs.aws.amazon.com/codebuild/latest/userguide/test-permissions.html"
+REPORT_EXPORT = "https://docs.aws.amazon.com/codebuild/latest/userguide/report-group-export-settings.html"
 # What pulumi itself does with a self-managed backend and the awskms:// provider (not AWS's word):
 PULUMI_DIY_BACKEND = "https://www.pulumi.com/docs/iac/concepts/state-and-backends/"
 PULUMI_AWSKMS_SECRETS = "https://www.pulumi.com/docs/iac/concepts/secrets/"
@@ -443,6 +463,57 @@ RUN_CALLS: tuple[RunCall, ...] = (
         BUILDSPEC_PARAMETERS,
         "CodeBuild resolves each PARAMETER_STORE variable with the service role when the build starts.",
         when=("parameter store variables",),
+    ),
+    # Test reports, published by the Build step's build role to the groups its variables name. CodeBuild
+    # makes these calls itself, as the service role ("BatchPutTestCases, CreateReport, UpdateReport, and
+    # BatchPutCodeCoverages are not public permissions. You cannot call a corresponding AWS CLI command or
+    # SDK method for these permissions", TEST_REPORT_PERMISSIONS). No CreateReportGroup: the groups are
+    # the stack's, named by ARN.
+    *(
+        RunCall(
+            f"build.test-reports.{action.split(':')[1]}",
+            "build role",
+            action,
+            "test report groups",
+            TEST_REPORT_PERMISSIONS,
+            "CodeBuild creates a report in the TEST group for each build, adds its test cases and updates it.",
+            when=("test reports",),
+        )
+        for action in ("codebuild:CreateReport", "codebuild:BatchPutTestCases", "codebuild:UpdateReport")
+    ),
+    *(
+        RunCall(
+            f"build.coverage-reports.{action.split(':')[1]}",
+            "build role",
+            action,
+            "coverage report groups",
+            TEST_REPORT_PERMISSIONS,
+            "A code coverage report needs BatchPutCodeCoverages besides the report's create and update.",
+            when=("coverage reports",),
+        )
+        for action in ("codebuild:CreateReport", "codebuild:BatchPutCodeCoverages", "codebuild:UpdateReport")
+    ),
+    RunCall(
+        "build.report-export.upload",
+        "build role",
+        "s3:PutObject",
+        "report export objects",
+        REPORT_EXPORT,
+        "A group's raw result files are exported to its S3 destination: \"The CodeBuild service role "
+        'specified in the project is used for permissions to upload to the S3 bucket."',
+        when=("exported reports",),
+    ),
+    RunCall(
+        "build.report-export.encrypt",
+        "build role",
+        "kms:GenerateDataKey",
+        "report export key",
+        S3_SSE_KMS,
+        "The export encrypts with the group's key: uploading an SSE-KMS object needs kms:GenerateDataKey, "
+        "asked by S3 for the uploading role.",
+        when=("encrypted report export",),
+        context=_THROUGH_S3,
+        see=(REPORT_EXPORT,),
     ),
     RunCall(
         "build.step-role.assume",

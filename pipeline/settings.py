@@ -43,6 +43,12 @@ from pipeline.build import (
 )
 from pipeline.chatbot import SLACK_CHANNEL_ID_MAX, SLACK_CHANNEL_ID_PATTERN, SLACK_TEAM_ID_PATTERN
 from pipeline.github import GITHUB_OIDC_HOST
+from pipeline.reports import (
+    COVERAGE_FORMATS,
+    COVERAGE_REPORT_GROUP_VARIABLE,
+    TEST_REPORT_GROUP_VARIABLE,
+    CoverageFormat,
+)
 
 # The public names, the imported ones included: modules that still import them from here keep working.
 __all__ = [
@@ -206,9 +212,14 @@ DERIVED_NAMES = (
                 ("iam", "roleNameType"), _IAM_QUOTAS),
     DerivedName("EventBridge rule of the failure alert", "cicd-{environment}-{service}-pipeline-failed", 64, True,
                 ("events", "RuleName"), "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html"),
+    DerivedName("EventBridge rule of the action alert", "cicd-{environment}-{service}-action-failed", 64, True,
+                ("events", "RuleName"), "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html"),
     DerivedName("CodePipeline pipeline", "cicd-{environment}-{service}-pipeline", 100, True,
                 ("codepipeline", "PipelineName"),
                 "https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineDeclaration.html"),
+    DerivedName("CodeBuild report group of the build step's coverage",
+                "cicd-{environment}-{service}-build-reports-coverage", 128, True, ("codebuild", "ReportGroupName"),
+                "https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateReportGroup.html"),
     DerivedName("CodeBuild project of the deploy step", "cicd-{environment}-{service}-deploy", 150, True,
                 ("codebuild", "ProjectName"), "https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateProject.html"),
     DerivedName("CloudWatch log group of the deploy step", "/" + PROJECT + "/{environment}/{service}/codebuild/deploy",
@@ -371,6 +382,8 @@ PlainVariable = Annotated[
 SecretVariable = Annotated[BuildSecret, BeforeValidator(_build_secret)]
 Tag = Annotated[tuple[str, str], BeforeValidator(_key_value("tag Key=Value")), AfterValidator(_tag)]
 Compute = Annotated[ComputeType, _one_of(COMPUTE_TYPES)]
+# "" (no coverage report) or a format of pipeline/reports.py.
+Coverage = Annotated[Literal["", CoverageFormat], _one_of(("", *COVERAGE_FORMATS))]
 Approval = Annotated[TriState, _one_of(get_args(TriState), lower=True)]
 ServiceName = Annotated[
     str,
@@ -481,6 +494,11 @@ class ServiceConfig(BaseModel):
     compute_type: Compute | None = Field(
         None, alias="computeType", description="CodeBuild compute type of the service's build steps."
     )
+    coverage_format: Coverage | None = Field(
+        None,
+        alias="coverageFormat",
+        description="Format of the coverage file the service's `make test` writes to reports/coverage.xml.",
+    )
     preview_role_arn: PreviewRoleArn | None = Field(
         None, alias="previewRoleArn", description="Role the service's Build step assumes for pulumi preview."
     )
@@ -540,6 +558,8 @@ class StackConfig(BaseModel):
     require_approval: Approval = Field("auto", alias="requireApproval")
     force_destroy_artifacts: Approval = Field("auto", alias="forceDestroyArtifacts")
     execution_mode: Annotated[ExecutionMode, _one_of(EXECUTION_MODES)] = Field("QUEUED", alias="executionMode")
+    rollback_on_failure: bool = Field(True, alias="rollbackOnFailure")
+    coverage_format: Coverage = Field("", alias="coverageFormat")
     deploy_role_arn: DeployRoleArn = Field(alias="deployRoleArn")
     preview_role_arn: PreviewRoleArn = Field(alias="previewRoleArn")
     backend_url: BackendUrl = Field("", alias="backendUrl")
@@ -558,6 +578,7 @@ class StackConfig(BaseModel):
         self._each_once("buildSecrets", [secret.name for secret in self.build_secrets], "each KEY may appear once")
         self._each_once("tags", [key for key, _ in self.tags], "each KEY may appear once")
         self._variables_unique()
+        self._rollback_available()
         self._one_source()
         self._one_backend()
         self._github_complete()
@@ -581,6 +602,9 @@ class StackConfig(BaseModel):
             BACKEND_URL_VARIABLE: "the stack (backendUrl)",
             # The buildspecs `cd` into it, so a configured value would move every service's build.
             DIRECTORY_VARIABLE: "the stack (services[].directory)",
+            # The buildspec's `reports:` keys (pipeline/reports.py).
+            TEST_REPORT_GROUP_VARIABLE: "the stack (the Build step's test report group)",
+            COVERAGE_REPORT_GROUP_VARIABLE: "the stack (coverageFormat)",
         }
         if self.pulumi_access_token is not None:
             taken[PULUMI_TOKEN_VARIABLE] = "pulumiAccessToken"
@@ -592,6 +616,19 @@ class StackConfig(BaseModel):
                     allowed = f"{variable} is already set by {taken[variable]}; use another name"
                     raise _Refusal((key, index), variable, allowed)
                 taken[variable] = key
+
+    def _rollback_available(self) -> None:
+        """CodePipeline has no stage rollback in PARALLEL mode, and refuses a rollback failure condition there
+        (https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html)."""
+        if self.rollback_on_failure and self.execution_mode == "PARALLEL":
+            raise _Refusal(
+                ("executionMode",),
+                self.execution_mode,
+                "the Deploy stage rolls back on failure (rollbackOnFailure), and CodePipeline has no stage "
+                "rollback in PARALLEL mode: choose QUEUED or SUPERSEDED",
+                fix=f"Set `pulumi config set {_qualified('executionMode')} QUEUED`, or keep PARALLEL without the "
+                f"rollback: `pulumi config set {_qualified('rollbackOnFailure')} false`",
+            )
 
     def _one_source(self) -> None:
         if self.services and self.source_type != "codestar":
@@ -753,6 +790,8 @@ class ServiceSettings(BaseModel):
     deploy_stack: str
     require_approval: bool
     compute_type: str
+    # The format of reports/coverage.xml (pipeline/reports.py); None for no coverage report.
+    coverage_format: CoverageFormat | None = None
     preview_role_arn: str
     deploy_role_arn: str
 
@@ -777,6 +816,8 @@ class Settings(BaseModel):
     require_approval: bool
     force_destroy_artifacts: bool
     execution_mode: str
+    # A failed Deploy stage rolls back (pipeline/delivery.py); never together with PARALLEL.
+    rollback_on_failure: bool = True
     deploy_stack: str
     deploy_role_arn: str
     preview_role_arn: str
@@ -834,6 +875,7 @@ def _services(config: StackConfig, defaults: ServiceSettings) -> tuple[ServiceSe
             deploy_stack=service.deploy_stack or defaults.deploy_stack,
             require_approval=_resolve(service.require_approval, defaults.require_approval),
             compute_type=service.compute_type or defaults.compute_type,
+            coverage_format=service.coverage_format or defaults.coverage_format,
             preview_role_arn=service.preview_role_arn or defaults.preview_role_arn,
             deploy_role_arn=service.deploy_role_arn or defaults.deploy_role_arn,
         )
@@ -861,6 +903,7 @@ def _settings(config: StackConfig, stack: str) -> Settings:
         deploy_stack=deploy_stack,
         require_approval=require_approval,
         compute_type=config.compute_type,
+        coverage_format=config.coverage_format or None,
         preview_role_arn=config.preview_role_arn,
         deploy_role_arn=config.deploy_role_arn,
     )
@@ -881,6 +924,7 @@ def _settings(config: StackConfig, stack: str) -> Settings:
         require_approval=require_approval,
         force_destroy_artifacts=_resolve(config.force_destroy_artifacts, not production),
         execution_mode=config.execution_mode,
+        rollback_on_failure=config.rollback_on_failure,
         deploy_stack=deploy_stack,
         deploy_role_arn=config.deploy_role_arn,
         preview_role_arn=config.preview_role_arn,

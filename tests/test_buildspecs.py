@@ -2,7 +2,8 @@
 
 Stand-ins for aws, pulumi, curl, python (venv creation), pip and make sit first on PATH. Each is a
 small sh script that appends its argv and the AWS_* / backend variables it sees to a log, then fails
-where a test asks it to. The aws stand-in answers `sts assume-role` like the AWS CLI: the real
+where a test asks it to. The make stand-in writes the test result files the service contract asks of
+`make test` (pipeline/reports.py) before it fails or succeeds, as a test runner does. The aws stand-in answers `sts assume-role` like the AWS CLI: the real
 response shape, `--query` applied with jmespath (the CLI's own query library), `--output text` as
 tab-separated values. Every key, secret and token is generated per run.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+import yaml
 
 from harness.buildspec_runner import (
     BuildRun,
@@ -28,6 +30,7 @@ from harness.buildspec_runner import (
     parse_buildspec,
     run_buildspec,
 )
+from pipeline.reports import COVERAGE_FILE, JUNIT_FILE, REPORTS_DIRECTORY, CoverageFormat, reports_section
 
 BUILDSPEC_DIR = Path(__file__).resolve().parent.parent / "buildspecs"
 Step = Literal["build", "deploy"]
@@ -151,7 +154,7 @@ def _sh_quote(value: Path | str) -> str:
     return shlex.quote(str(value))
 
 
-def _stand_in(tool: str, log: Path, failing: Path, then: str = "exit 0") -> str:
+def _stand_in(tool: str, log: Path, failing: Path, then: str = "exit 0", first: str = "") -> str:
     logged = " ".join(f'"${{{name}+={"$" + name}}}"' for name in LOGGED_VARIABLES)
     present = " ".join(f'"${{{name}:+=<set>}}"' for name in PRESENCE_ONLY)
     message, status = FAILURES[tool]
@@ -159,6 +162,7 @@ def _stand_in(tool: str, log: Path, failing: Path, then: str = "exit 0") -> str:
 # Stand-in for {tool}: log argv and environment, fail if the test asked, else act as below.
 printf '%s\\037' {_sh_quote(tool)} "$(pwd -P)" {logged} {present} "$@" >> {_sh_quote(log)}
 printf '\\n' >> {_sh_quote(log)}
+{first}
 if [ -f {_sh_quote(failing)} ]; then
   while IFS= read -r prefix; do
     [ -n "$prefix" ] || continue
@@ -223,10 +227,14 @@ if [ -n "$out" ]; then cp {_sh_quote(installer)} "$out"; else cat {_sh_quote(ins
   mkdir -p "$3/bin" && cp {_sh_quote(pip)} "$3/bin/pip"
 fi""",
             "pulumi": "exit 0",
-            "make": "exit 0",
         }
         for tool, then in behaviours.items():
             _write_executable(self.bin / tool, _stand_in(tool, self.log, self.failing, then))
+        # `make test` writes its results where the contract says, whether the tests pass or fail.
+        results = f"""mkdir -p {REPORTS_DIRECTORY}
+printf '<testsuites/>\\n' > {REPORTS_DIRECTORY}/{JUNIT_FILE}
+printf '<coverage/>\\n' > {REPORTS_DIRECTORY}/{COVERAGE_FILE}"""
+        _write_executable(self.bin / "make", _stand_in("make", self.log, self.failing, "exit 0", first=results))
 
     def answer_nothing(self) -> None:
         """Make `aws sts assume-role` exit 0 without printing anything."""
@@ -421,6 +429,51 @@ def test_a_failing_test_stops_the_preview(bench: Bench) -> None:
 
 def test_the_deploy_step_runs_no_tests(bench: Bench) -> None:
     assert bench.run("deploy").of("make") == []
+
+
+# --- The test reports: what `make test` writes is where the `reports:` section looks ---------------------
+
+
+def reported_files(buildspec: str, source: Path) -> dict[str, Path]:
+    """Report group variable -> the file CodeBuild takes for it: `base-directory` and `files` are relative
+    to the original build location, the checkout's root (build-spec-ref.html, artifacts/base-directory)."""
+    found = {}
+    for key, group in yaml.safe_load(buildspec)["reports"].items():
+        (name,) = group["files"]
+        found[key] = source / group["base-directory"] / name
+    return found
+
+
+def _build_with_reports(directory: str, coverage: CoverageFormat | None) -> str:
+    return (BUILDSPEC_DIR / "build.yml").read_text(encoding="utf-8") + reports_section(directory, coverage)
+
+
+@pytest.mark.parametrize("directory", ["", "services/api"], ids=["root", "monorepo"])
+def test_the_reports_section_finds_what_make_test_wrote(bench: Bench, directory: str) -> None:
+    overrides = {}
+    if directory:
+        _service_folder(bench)
+        overrides["SERVICE_DIRECTORY"] = directory
+    buildspec = _build_with_reports(directory, "COBERTURAXML")
+    outcome = bench.run("build", overrides=overrides, buildspec=buildspec)
+    assert outcome.build.succeeded, outcome.explain()
+
+    files = reported_files(buildspec, bench.source)
+    assert set(files) == {"$TEST_REPORT_GROUP_ARN", "$COVERAGE_REPORT_GROUP_ARN"}
+    assert [str(path) for path in files.values() if not path.is_file()] == [], outcome.explain()
+
+
+def test_failed_tests_are_still_reported_but_not_previewed(bench: Bench) -> None:
+    """Reports are taken in UPLOAD_ARTIFACTS, which "is always attempted, even if the BUILD phase fails"
+    (view-build-details-phases.html), unless the phase aborts the build: the build phase has no on-failure."""
+    buildspec = _build_with_reports("", None)
+    outcome = bench.run("build", failing=["make test"], buildspec=buildspec)
+
+    assert outcome.build.phases == {"install": True, "pre_build": True, "build": False}, outcome.explain()
+    assert MAIN_COMMANDS["build"] not in outcome.pulumi_argv(), outcome.explain()
+    (build_phase,) = [phase for phase in parse_buildspec(buildspec).phases if phase.name == "build"]
+    assert build_phase.on_failure is None, "an aborted build never reaches UPLOAD_ARTIFACTS, where reports are taken"
+    assert reported_files(buildspec, bench.source)["$TEST_REPORT_GROUP_ARN"].is_file()
 
 
 # --- A monorepo's service: its own folder ------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""SlackAlerts, evaluated alone under a local mock, and its notifications checked against Chatbot's schema.
+"""SlackAlerts, evaluated alone and in the whole stack, and its notifications checked against Chatbot's schema.
 
-harness/fake_aws.py has no answer yet for aws:chatbot/slackChannelConfiguration; until the registry of
-resource types gives one, `ChatbotFakeAws` below adds it, shaped like the provider's outputs.
+Slack delivers the e-mail's own alert rules (pipeline/notifications.py), each through a target of its
+own writing Chatbot's custom-notification format; the sample events go through moto's EventPattern
+matcher and EventTemplateParser, as EventBridge would match and render them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,10 +16,8 @@ import pulumi_aws as aws
 import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
-from pulumi.runtime.mocks import MockResourceArgs
 
 from harness.capture import RegisteredResource, StackGraph, evaluate
-from harness.fake_aws import FakeAws
 from harness.samples import SAMPLE_EVENTS, SAMPLE_PIPELINE
 from pipeline.chatbot import (
     CHATBOT_API_REGIONS,
@@ -27,10 +26,13 @@ from pipeline.chatbot import (
     SlackAlertsArgs,
 )
 from pipeline.encryption import PipelineKey
+from pipeline.notifications import AlertRule, AlertTopic, FailureAlerts, WatchedPipeline
 from pipeline.provider import AwsAccount
 from pipeline.settings import Settings, load_settings
 from tests.support import policy, program, settings_for, statements_by_sid
 
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 CHATBOT = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
 WORKSPACE, CHANNEL = "T07EA123LEP", "C07EZ1ABC23"
 
@@ -99,49 +101,49 @@ def schema_problems(message: Any) -> list[str]:
     return found
 
 
-class ChatbotFakeAws(FakeAws):
-    """FakeAws plus AWS Chatbot's Slack configuration (until harness/fake_aws.py answers it itself)."""
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        if args.typ == CHATBOT:
-            inputs = dict(args.inputs)
-            # A configuration's ARN has no region: `pulumi import` takes arn:aws:chatbot::<account>:... (pulumi-aws).
-            arn = f"arn:aws:chatbot::{self.account_id}:chat-configuration/slack-channel/{inputs['configurationName']}"
-            return arn, {
-                **inputs,
-                "chatConfigurationArn": arn,
-                "slackChannelName": "alerts",
-                "slackTeamName": "my-team",
-                "tagsAll": inputs.get("tags", {}),
-            }
-        return super().new_resource(args)
-
-
-def slack_args(settings: Settings, key_arn: Any) -> SlackAlertsArgs:
-    """What the stack's settings give the component (the mapping __main__.py is to hold)."""
-    return SlackAlertsArgs(
-        names=program().stack_names(settings),
-        workspace_id=settings.slack.workspace_id,
-        channel_id=settings.slack.channel_id,
-        pipeline_names=[SAMPLE_PIPELINE],
-        key_arn=key_arn,
-        states=settings.alert_states,
-        default_tags=settings.default_tags(),
+def failure_alerts(settings: Settings, account: AwsAccount, pipelines: Sequence[str]) -> FailureAlerts:
+    """The e-mail's alert rules for `pipelines` (service name = pipeline name): the rules Slack delivers too."""
+    names = program().stack_names(settings)
+    topic = AlertTopic("alerts", program().alert_topic_args(settings, "key"), opts=account.component_options())
+    return FailureAlerts(
+        "failed",
+        program().failure_alert_args(
+            settings,
+            pipelines=[
+                WatchedPipeline(names.for_service(name) if len(pipelines) > 1 else names, name) for name in pipelines
+            ],
+            topic_arn=topic.arn,
+        ),
+        opts=account.component_options(),
     )
 
 
-def slack_graph(stack: str = "prod", overrides: Mapping[str, Any] | None = None, **changes: Any) -> StackGraph:
-    """SlackAlerts with the stack's pipeline key, on the stack's provider."""
+def slack_args(settings: Settings, key_arn: Any, rules: Sequence[AlertRule] = ()) -> SlackAlertsArgs:
+    """What the stack's settings give the component (__main__.py's mapping), with these rules."""
+    args: SlackAlertsArgs | None = program().slack_alerts_args(
+        settings, rules=rules, key_arn=key_arn, permissions_boundary_arn="boundary"
+    )
+    assert args is not None, "Slack is configured"
+    return replace(args, permissions_boundary_arn=None)
+
+
+def slack_graph(
+    stack: str = "prod",
+    overrides: Mapping[str, Any] | None = None,
+    pipelines: Sequence[str] = (SAMPLE_PIPELINE,),
+    **changes: Any,
+) -> StackGraph:
+    """SlackAlerts with the stack's pipeline key and the e-mail's rules for `pipelines`, on the stack's provider."""
 
     def run() -> None:
         settings = load_settings()
         account = AwsAccount("account", program().account_args(settings))
         key = PipelineKey("key", program().key_args(settings, account), opts=account.component_options())
-        SlackAlerts("slack", replace(slack_args(settings, key.arn), **changes), opts=account.component_options())
+        rules = failure_alerts(settings, account, pipelines).alert_rules
+        SlackAlerts("slack", replace(slack_args(settings, key.arn, rules), **changes), opts=account.component_options())
 
     config = {"slackWorkspaceId": WORKSPACE, "slackChannelId": CHANNEL, **(overrides or {})}
-    region = str(config.get("aws:region", "eu-west-1"))
-    return evaluate(stack, config, mocks=ChatbotFakeAws(region=region), program=run)
+    return evaluate(stack, config, program=run)
 
 
 @pytest.fixture(scope="module")
@@ -161,13 +163,17 @@ def sample(name: str) -> Any:
 
 
 def rule(graph: StackGraph, kind: str) -> RegisteredResource:
-    return graph.one("aws:cloudwatch/eventRule:EventRule", f"slack-{kind}")
+    """The e-mail's rule Slack delivers too: `pipeline-failed` (the execution's) or `action-failed`."""
+    return graph.one(RULE, f"-{kind}-failed")
+
+
+def slack_target(graph: StackGraph, kind: str) -> RegisteredResource:
+    return graph.one(TARGET, f"-{kind}-failed-to-slack")
 
 
 def notification(graph: StackGraph, kind: str, event: Any) -> Any:
-    """What the rule's target publishes to the topic for `event`, as moto's input transformer renders it."""
-    target = graph.one("aws:cloudwatch/eventTarget:EventTarget", f"slack-{kind}-to-topic")
-    transformer = target.inputs["inputTransformer"]
+    """What the rule's Slack target publishes to the topic for `event`, as moto's input transformer renders it."""
+    transformer = slack_target(graph, kind).inputs["inputTransformer"]
     return EventTemplateParser.parse(transformer["inputTemplate"], transformer["inputPaths"], event)
 
 
@@ -203,12 +209,17 @@ def test_a_given_provider_is_used_instead_of_building_one() -> None:
         settings = load_settings()
         account = AwsAccount("account", program().account_args(settings))
         mine = aws.Provider("mine", region="eu-west-1")
-        SlackAlerts("slack", replace(slack_args(settings, "key"), api_provider=mine), opts=account.component_options())
+        args = replace(slack_args(settings, "key", [A_RULE]), api_provider=mine)
+        SlackAlerts("slack", args, opts=account.component_options())
 
     config = {"slackWorkspaceId": WORKSPACE, "slackChannelId": CHANNEL}
-    graph = evaluate("prod", config, mocks=ChatbotFakeAws(), program=run)
+    graph = evaluate("prod", config, program=run)
     assert provider_of(graph, graph.one(CHATBOT)).name == "mine"
     assert len([r for r in graph.resources if r.is_provider]) == 2  # the stack's and the given one
+
+
+# A rule as FailureAlerts hands it over, for the args alone.
+A_RULE = AlertRule("execution", "cicd-prod-pipeline-failed", "cicd-prod-pipeline-failed-1234567", "arn:rule")
 
 
 @pytest.mark.parametrize(
@@ -217,14 +228,19 @@ def test_a_given_provider_is_used_instead_of_building_one() -> None:
         ({"api_region": "eu-central-1"}, "the Chatbot API is only in"),
         ({"workspace_id": "t07ea123lep"}, "Slack workspace ID"),
         ({"channel_id": "#alerts"}, "Slack channel ID"),
-        ({"pipeline_names": []}, "may not be empty"),
-        ({"action_states": ("BROKEN",)}, "CodePipeline's action states"),
+        ({"rules": ()}, "rules may not be empty"),
     ],
 )
 def test_args_refuse_what_chatbot_would(change: dict[str, Any], message: str) -> None:
     settings = settings_for({"slackWorkspaceId": WORKSPACE, "slackChannelId": CHANNEL}, stack="prod")
     with pytest.raises(ValueError, match=message):
-        replace(slack_args(settings, "key"), **change)
+        replace(slack_args(settings, "key", [A_RULE]), **change)
+
+
+def test_without_both_slack_keys_there_is_no_channel() -> None:
+    assert (
+        program().slack_alerts_args(settings_for(), rules=[A_RULE], key_arn="k", permissions_boundary_arn="b") is None
+    )
 
 
 # --- Wiring ---------------------------------------------------------------------------------------
@@ -247,19 +263,24 @@ def test_configuration_names_the_channel_and_is_wired_to_its_topic_role_and_guar
     assert configuration.depends_on("guardrailPolicyArns", guardrail)
     # The role's permissions are in place before Chatbot is told to use it.
     assert graph.one("aws:iam/rolePolicy:RolePolicy", "slack").urn in configuration.dependencies
+    # The ARN the registry's mock answers (harness/resource_types.py): no region in it.
+    assert configuration.outputs["chatConfigurationArn"] == (
+        "arn:aws:chatbot::123456789012:chat-configuration/slack-channel/cicd-prod-slack"
+    )
+    assert configuration.id == configuration.outputs["chatConfigurationArn"]
 
 
-def test_rules_watch_the_given_pipelines_output(graph: StackGraph) -> None:
-    for kind in ("runs", "actions"):
-        pattern = json.loads(rule(graph, kind).inputs["eventPattern"])
-        assert pattern["detail"]["pipeline"] == [SAMPLE_PIPELINE]
+def test_slack_adds_no_rule_of_its_own(graph: StackGraph) -> None:
+    """What alerts is decided once: Slack delivers the e-mail's rules, each through a target of its own."""
+    assert sorted(r.name for r in graph.of_type(RULE)) == ["cicd-prod-action-failed", "cicd-prod-pipeline-failed"]
+    assert [r.name for r in graph.of_type(RULE) if r.parent == graph.one("cicd:chatbot:SlackAlerts").urn] == []
 
 
-def test_each_rules_target_is_the_slack_topic_after_its_policy(graph: StackGraph) -> None:
+def test_each_rules_slack_target_is_the_slack_topic_after_its_policy(graph: StackGraph) -> None:
     topic = graph.one("aws:sns/topic:Topic", "slack")
     topic_policy = graph.one("aws:sns/topicPolicy:TopicPolicy", "slack")
-    for kind in ("runs", "actions"):
-        target = graph.one("aws:cloudwatch/eventTarget:EventTarget", f"slack-{kind}-to-topic")
+    for kind in ("pipeline", "action"):
+        target = slack_target(graph, kind)
         assert target.inputs["arn"] == topic.outputs["arn"]
         assert target.depends_on("rule", rule(graph, kind))
         assert topic_policy.urn in target.dependencies
@@ -305,6 +326,20 @@ def test_role_carries_the_permissions_boundary_when_given() -> None:
     assert graph.one("aws:iam/role:Role", "slack").inputs["permissionsBoundary"] == boundary
 
 
+def test_a_changed_guardrail_is_replaced_never_versioned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new document makes a new policy, so the GitHub deploy role needs no iam:CreatePolicyVersion."""
+    replaced_on: dict[str, Any] = {}
+    policy_class: Any = aws.iam.Policy
+
+    def recording(name: str, opts: Any = None, **kwargs: Any) -> Any:
+        replaced_on[name] = opts.replace_on_changes if opts else None
+        return policy_class(name, opts=opts, **kwargs)
+
+    monkeypatch.setattr(aws.iam, "Policy", recording)
+    slack_graph()
+    assert replaced_on == {"slack-guardrail": ["policy"]}
+
+
 # --- The encrypted topic --------------------------------------------------------------------------
 
 
@@ -324,7 +359,7 @@ def test_the_key_lets_the_publisher_in_and_needs_nothing_for_chatbot(graph: Stac
     assert "chatbot" not in json.dumps(statements)
 
 
-def test_topic_policy_lets_only_the_slack_rules_publish_and_only_over_tls(graph: StackGraph) -> None:
+def test_topic_policy_lets_only_the_alert_rules_publish_and_only_over_tls(graph: StackGraph) -> None:
     topic = graph.one("aws:sns/topic:Topic", "slack").outputs["arn"]
     statements = statements_by_sid(policy(graph.one("aws:sns/topicPolicy:TopicPolicy", "slack").inputs["policy"]))
     assert statements["AllowSlackRulesToPublish"] == {
@@ -334,7 +369,9 @@ def test_topic_policy_lets_only_the_slack_rules_publish_and_only_over_tls(graph:
         "Action": "sns:Publish",
         "Resource": topic,
         "Condition": {
-            "ArnEquals": {"aws:SourceArn": [rule(graph, "runs").outputs["arn"], rule(graph, "actions").outputs["arn"]]}
+            "ArnEquals": {
+                "aws:SourceArn": [rule(graph, "pipeline").outputs["arn"], rule(graph, "action").outputs["arn"]]
+            }
         },
     }
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -344,32 +381,29 @@ def test_topic_policy_lets_only_the_slack_rules_publish_and_only_over_tls(graph:
 
 
 @pytest.mark.parametrize(
-    ("sample_file", "runs", "actions"),
+    ("sample_file", "kind"),
     [
-        ("pipeline-execution-failed.json", True, False),
-        ("pipeline-execution-succeeded.json", False, False),
-        ("pipeline-execution-started.json", False, False),
-        ("other-pipeline-execution-failed.json", False, False),
-        ("stage-execution-failed.json", False, False),
-        ("action-execution-failed.json", False, True),
+        ("pipeline-execution-failed.json", "pipeline"),
+        ("pipeline-execution-succeeded.json", None),
+        ("pipeline-execution-started.json", None),
+        ("other-pipeline-execution-failed.json", None),
+        ("stage-execution-failed.json", None),
+        ("action-execution-failed.json", "action"),
     ],
 )
-def test_rules_match_this_pipelines_failures_only(
-    graph: StackGraph, sample_file: str, runs: bool, actions: bool
-) -> None:
+def test_slack_gets_this_pipelines_failures_only(graph: StackGraph, sample_file: str, kind: str | None) -> None:
     event = sample(sample_file)
-    assert EventPattern.load(rule(graph, "runs").inputs["eventPattern"]).matches_event(event) is runs
-    assert EventPattern.load(rule(graph, "actions").inputs["eventPattern"]).matches_event(event) is actions
-
-
-def test_the_runs_rule_alerts_on_the_stacks_alert_states(graph: StackGraph) -> None:
-    stopped = sample("pipeline-execution-failed.json")
-    stopped["detail"]["state"] = "STOPPED"
-    assert EventPattern.load(rule(graph, "runs").inputs["eventPattern"]).matches_event(stopped)  # Pulumi.prod.yaml
+    delivered = [
+        each
+        for each in ("pipeline", "action")
+        if EventPattern.load(rule(graph, each).inputs["eventPattern"]).matches_event(event)
+    ]
+    assert delivered == ([kind] if kind else [])
 
 
 @pytest.mark.parametrize(
-    ("kind", "sample_file"), [("runs", "pipeline-execution-failed.json"), ("actions", "action-execution-failed.json")]
+    ("kind", "sample_file"),
+    [("pipeline", "pipeline-execution-failed.json"), ("action", "action-execution-failed.json")],
 )
 def test_what_slack_receives_is_a_chatbot_custom_notification(graph: StackGraph, kind: str, sample_file: str) -> None:
     message = notification(graph, kind, sample(sample_file))
@@ -395,7 +429,7 @@ def test_the_schema_check_refuses_what_chatbot_would_not_show() -> None:
 
 def test_an_action_failure_names_pipeline_stage_action_and_links_its_log(graph: StackGraph) -> None:
     event = sample("action-execution-failed.json")
-    message = notification(graph, "actions", event)
+    message = notification(graph, "action", event)
     content = message["content"]
     assert content["title"] == "app-pipeline-dev: action Build/Build FAILED"
     assert "*Build* in stage *Build* of *app-pipeline-dev*" in content["description"]
@@ -405,7 +439,7 @@ def test_an_action_failure_names_pipeline_stage_action_and_links_its_log(graph: 
 
 
 def test_an_execution_alert_links_the_execution(graph: StackGraph) -> None:
-    message = notification(graph, "runs", sample("pipeline-execution-failed.json"))
+    message = notification(graph, "pipeline", sample("pipeline-execution-failed.json"))
     assert message["content"]["title"] == "app-pipeline-dev: execution FAILED"
     assert message["content"]["nextSteps"] == [
         "Open the execution: https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
@@ -415,7 +449,53 @@ def test_an_execution_alert_links_the_execution(graph: StackGraph) -> None:
 
 def test_one_failed_run_is_one_slack_thread(graph: StackGraph) -> None:
     """The action's failure and the execution's failure of one run carry the same threadId."""
-    action = notification(graph, "actions", sample("action-execution-failed.json"))
-    execution = notification(graph, "runs", sample("pipeline-execution-failed.json"))
+    action = notification(graph, "action", sample("action-execution-failed.json"))
+    execution = notification(graph, "pipeline", sample("pipeline-execution-failed.json"))
     assert action["metadata"]["threadId"] == execution["metadata"]["threadId"]
     assert action["metadata"]["threadId"] == "app-pipeline-dev-12345678-abcd-4ef0-9876-0123456789ab"
+
+
+# --- The whole stack, Slack on ----------------------------------------------------------------------
+
+SLACK_ON = {"slackWorkspaceId": WORKSPACE, "slackChannelId": CHANNEL}
+
+
+@pytest.fixture(scope="module")
+def platform() -> StackGraph:
+    """Pulumi.platform.yaml's three services' pipelines, with Slack on."""
+    return evaluate("platform", SLACK_ON)
+
+
+def test_the_stack_without_slack_keys_has_no_channel() -> None:
+    graph = evaluate("dev")
+    assert graph.of_type(CHATBOT) == []
+    assert graph.of_type("cicd:chatbot:SlackAlerts") == []
+    assert [name for name in graph.exports if name.startswith("slack")] == []
+
+
+def test_every_services_rules_reach_slack(platform: StackGraph) -> None:
+    rules = platform.of_type(RULE)
+    assert len(rules) == 6  # three pipelines, an execution rule and an action rule each
+    slack_topic = platform.one("aws:sns/topic:Topic", "-slack").outputs["arn"]
+    by_rule = {t.inputs["rule"]: t for t in platform.of_type(TARGET) if t.inputs["arn"] == slack_topic}
+    assert sorted(by_rule) == sorted(r.outputs["name"] for r in rules)
+    (slack_policy,) = [p for p in platform.of_type("aws:sns/topicPolicy:TopicPolicy") if p.inputs["arn"] == slack_topic]
+    sources = policy(slack_policy.inputs["policy"])["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(sources) == sorted(r.outputs["arn"] for r in rules)
+
+
+def test_the_stack_exports_the_channel_and_caps_its_role(platform: StackGraph) -> None:
+    configuration, role = platform.one(CHATBOT), platform.one("aws:iam/role:Role", "-slack-role")
+    boundary = platform.one("aws:iam/policy:Policy", "-boundary")
+    assert platform.exports["slackChannelConfigurationArn"] == configuration.outputs["chatConfigurationArn"]
+    assert platform.exports["slackTopicArn"] == platform.one("aws:sns/topic:Topic", "-slack").outputs["arn"]
+    assert platform.exports["slackRoleArn"] == role.outputs["arn"]
+    assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
+    assert role.depends_on("permissionsBoundary", boundary)
+    granted = statements_by_sid(policy(boundary.inputs["policy"]))["ChatbotNotificationsOnly"]
+    assert sorted(granted["Action"]) == sorted(NOTIFICATION_PERMISSIONS)
+
+
+def test_the_boundary_allows_chatbots_reads_only_with_slack_on() -> None:
+    boundary = evaluate("platform").one("aws:iam/policy:Policy", "-boundary")
+    assert "ChatbotNotificationsOnly" not in statements_by_sid(policy(boundary.inputs["policy"]))

@@ -1,4 +1,5 @@
-"""The idle cost model: every resource priced, the dev stack's only idle charge is its one key."""
+"""The idle cost model: every resource priced, the dev stack's only idle charge is its one key, the
+bootstrap's (which holds the services' state) its state key, and its state bucket keeps what it stores."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pytest
 
 from benchmarks.costs import UnpricedResourceError, idle_price, itemise, total
-from harness.capture import RegisteredResource, StackGraph
+from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.stack_config import BOOTSTRAP_DIR
 
 KEY = "aws:kms/key:Key"
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
@@ -50,6 +52,17 @@ def test_the_dev_stack_idles_at_one_rotating_key(dev_graph: StackGraph) -> None:
 
     assert billed == [(KEY, 1.00, 3.00)]
     assert total(lines) == (1.00, 3.00)
+
+
+def test_the_bootstrap_idles_at_its_one_rotating_state_key_and_keeps_its_state() -> None:
+    """The state backend's own charge: its secrets key; its bucket bills what it holds, and never expires it."""
+    bootstrap = evaluate("dev", project_dir=BOOTSTRAP_DIR)
+    lines = itemise(bootstrap)
+    billed = [(line.name, line.price.monthly_usd, line.price.eventually) for line in lines if line.price.eventually]
+
+    assert billed == [("cicd-state-key", 1.00, 3.00)]
+    assert total(lines) == (1.00, 3.00)
+    assert idle_price(bootstrap.one(BUCKET), bootstrap).note.startswith("no expiry rule")
 
 
 def test_a_second_key_doubles_the_idle_cost(dev_graph: StackGraph) -> None:

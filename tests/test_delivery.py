@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import botocore.session
 import pytest
 
 from harness.capture import StackGraph
-from pipeline.delivery import DeliveryPipeline
+from pipeline.delivery import DeliveryPipeline, DeliveryPipelineArgs
 from pipeline.provider import AwsAccount
 from pipeline.settings import MAX_TRIGGER_PATH_LENGTH, MAX_TRIGGER_PATHS, Settings
+from pipeline.source import RepositorySource
 from tests.support import (
     BUCKET,
     BUCKET_ARN,
@@ -21,10 +23,12 @@ from tests.support import (
     fixed_foundation,
     policy,
     program,
+    settings_for,
     statements_by_sid,
 )
 
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+SOURCE = RepositorySource(repository="my-org/my-service", branch="main")
 
 
 def delivery(settings: Settings, account: AwsAccount) -> None:
@@ -188,3 +192,52 @@ def test_the_settings_allow_the_file_path_filters_codepipeline_takes() -> None:
     includes = model.shape_for("GitFilePathFilterCriteria").members["includes"]
     assert includes.metadata["max"] == MAX_TRIGGER_PATHS
     assert includes.member.metadata["max"] == MAX_TRIGGER_PATH_LENGTH
+
+
+# --- Rollback ------------------------------------------------------------------------------------------
+
+
+def test_a_failed_deploy_rolls_back_and_no_other_stage_does(prod: StackGraph) -> None:
+    """The V2 stage's onFailure with result ROLLBACK (API_FailureConditions); the Build and Approval stages
+    change nothing, so they have nothing to roll back."""
+    conditions = {stage["name"]: stage.get("onFailure") for stage in pipeline_of(prod)["stages"]}
+    assert conditions == {"Source": None, "Build": None, "Approval": None, "Deploy": {"result": "ROLLBACK"}}
+
+
+def test_the_api_takes_rollback_as_a_stages_failure_result() -> None:
+    """StageDeclaration.onFailure.result takes ROLLBACK, in botocore's copy of the API model
+    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_FailureConditions.html)."""
+    model = botocore.session.get_session().get_service_model("codepipeline")
+    on_failure = model.shape_for("StageDeclaration").members["onFailure"]
+    assert "ROLLBACK" in on_failure.members["result"].enum
+
+
+def test_without_rollback_the_deploy_stage_has_no_failure_conditions() -> None:
+    def without_rollback(settings: Settings, account: AwsAccount) -> None:
+        foundation = fixed_foundation(account, connection_arn=CONNECTION_ARN)
+        build, deploy = build_projects(settings, account, foundation)
+        args = dataclasses.replace(program().delivery_pipeline_args(settings), rollback_on_failure=False)
+        DeliveryPipeline("delivery", args, foundation, build=build, deploy=deploy, opts=account.component_options())
+
+    stages = pipeline_of(evaluate_component(without_rollback))["stages"]
+    assert [stage.get("onFailure") for stage in stages] == [None] * len(stages)
+
+
+@pytest.mark.parametrize("mode", ["QUEUED", "SUPERSEDED"])
+def test_rollback_is_taken_in_the_modes_that_offer_it(mode: str) -> None:
+    args = DeliveryPipelineArgs(names=program().stack_names(settings_for()), source=SOURCE, deploy_stack="dev")
+    assert dataclasses.replace(args, execution_mode=mode).rollback_on_failure
+
+
+def test_the_component_refuses_rollback_in_parallel_mode() -> None:
+    """ "For pipelines in PARALLEL mode, stage rollback is not available. Similarly, failure conditions with a
+    rollback result type cannot be added to a PARALLEL mode pipeline."
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html)"""
+    names = program().stack_names(settings_for())
+    with pytest.raises(ValueError, match="execution mode PARALLEL: CodePipeline has no stage rollback"):
+        DeliveryPipelineArgs(names=names, source=SOURCE, deploy_stack="dev", execution_mode="PARALLEL")
+    # Without the rollback, PARALLEL stays available.
+    args = DeliveryPipelineArgs(
+        names=names, source=SOURCE, deploy_stack="dev", execution_mode="PARALLEL", rollback_on_failure=False
+    )
+    assert args.execution_mode == "PARALLEL"

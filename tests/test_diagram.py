@@ -1,7 +1,7 @@
-"""The README's architecture diagram is drawn from the dev graph, and says so truthfully.
+"""The architecture diagram (docs/architecture.md) is drawn from the dev graph, and says so truthfully.
 
-The staleness check regenerates the section in memory and compares it with README.md; the
-two tests after it show that the check notices a resource added without `make diagram`.
+The staleness check regenerates the section in memory and compares it with the page; the two
+tests after it show that the check notices a resource added without `make diagram`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,27 @@ from dataclasses import replace
 import pulumi_aws as aws
 
 from harness.capture import PROGRAM, StackGraph, evaluate
-from tools.diagram import DIAGRAM_STACK, SECTION, main, mermaid, node_id, readme_section, subscribers_id
-from tools.readme import read_section
+from tools.diagram import (
+    DIAGRAM_PAGE,
+    DIAGRAM_STACK,
+    SECTION,
+    diagram_section,
+    main,
+    mermaid,
+    node_id,
+    subscribers_id,
+)
+from tools.readme import README, read_section
 
-STALE = "README.md's architecture diagram is stale: run `make diagram`"
+STALE = "docs/architecture.md's diagram is stale: run `make diagram`"
 
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+PROJECT = "aws:codebuild/project:Project"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 EDGE = re.compile(r"^(?P<source>\w+) (?P<arrow>-->|-\.->|==>)(?:\|(?P<labels>[^|]*)\|)? (?P<target>\w+)$")
 
@@ -54,25 +65,42 @@ def enclosing_subgraphs(text: str) -> dict[str, str]:
     return enclosing
 
 
-def test_readme_diagram_matches_the_dev_graph(dev_graph: StackGraph) -> None:
-    assert read_section(SECTION) == readme_section(dev_graph), STALE
+def test_the_diagram_matches_the_dev_graph(dev_graph: StackGraph) -> None:
+    assert read_section(DIAGRAM_PAGE, SECTION) == diagram_section(dev_graph), STALE
 
 
-def test_make_diagram_check_agrees_with_the_readme() -> None:
+def test_make_diagram_check_agrees_with_the_page() -> None:
     assert main(["--check"]) == 0, STALE
 
 
-def test_an_added_subscriber_makes_the_readme_stale() -> None:
+def test_the_diagram_is_drawn_in_one_place_only() -> None:
+    """The front page links the diagram; a second, hand-kept copy would go stale unnoticed."""
+    assert "```mermaid" not in README.read_text(encoding="utf-8")
+    assert "(docs/architecture.md)" in README.read_text(encoding="utf-8")
+
+
+def test_the_diagram_states_the_counts_make_local_prints(dev_graph: StackGraph) -> None:
+    resources = sum(1 for _ in dev_graph.custom())
+    components = sum(1 for _ in dev_graph.components())
+    stated = (
+        f"{resources} AWS resources and 1 provider in {components} components, "
+        f"{len(dev_graph.resources)} registrations in all"
+    )
+    assert stated in diagram_section(dev_graph)
+    assert resources + 1 + components == len(dev_graph.resources)
+
+
+def test_an_added_subscriber_makes_the_diagram_stale() -> None:
     graph = evaluate(DIAGRAM_STACK, {"notificationEmails": ["platform-team@example.com", "oncall@example.com"]})
     added = graph.one(SUBSCRIPTION, "email-1")
-    regenerated = readme_section(graph)
+    regenerated = diagram_section(graph)
 
     assert f"{node_id(added)}[" in regenerated
-    assert node_id(added) not in read_section(SECTION)
-    assert regenerated != read_section(SECTION)
+    assert node_id(added) not in read_section(DIAGRAM_PAGE, SECTION)
+    assert regenerated != read_section(DIAGRAM_PAGE, SECTION)
 
 
-def test_an_added_resource_makes_the_readme_stale() -> None:
+def test_an_added_resource_makes_the_diagram_stale() -> None:
     def program_with_an_extra_topic() -> None:
         runpy.run_path(str(PROGRAM), run_name="__main__")
         aws.sns.Topic("unplanned-topic")
@@ -80,8 +108,8 @@ def test_an_added_resource_makes_the_readme_stale() -> None:
     graph = evaluate(DIAGRAM_STACK, program=program_with_an_extra_topic)
     added = graph.one(TOPIC, "unplanned-topic")
 
-    assert f"{node_id(added)}[" in readme_section(graph)
-    assert readme_section(graph) != read_section(SECTION)
+    assert f"{node_id(added)}[" in diagram_section(graph)
+    assert diagram_section(graph) != read_section(DIAGRAM_PAGE, SECTION)
 
 
 def test_every_resource_is_drawn_once_inside_its_parent_component(dev_graph: StackGraph) -> None:
@@ -125,18 +153,24 @@ def test_every_input_dependency_and_depends_on_is_an_edge(dev_graph: StackGraph)
 
 
 def test_the_failure_alert_path_is_drawn_thick_from_pipeline_to_subscribers(dev_graph: StackGraph) -> None:
+    """Both of the pipeline's rules (its execution's and its actions' state changes) reach the subscribers."""
     text = mermaid(dev_graph)
-    pipeline, rule, target = dev_graph.one(PIPELINE), dev_graph.one(RULE), dev_graph.one(TARGET)
-    topic, subscription = dev_graph.one(TOPIC, "alerts"), dev_graph.one(SUBSCRIPTION)
-    hops = [
-        (pipeline, rule, "eventPattern"),
-        (rule, target, "rule"),
-        (target, topic, "arn"),
-        (topic, subscription, "topic"),
-    ]
+    pipeline, topic, subscription = dev_graph.one(PIPELINE), dev_graph.one(TOPIC, "alerts"), dev_graph.one(SUBSCRIPTION)
+    rules = {kind: dev_graph.one(RULE, f"-{kind}-failed") for kind in ("pipeline", "action")}
+    targets = {kind: dev_graph.one(TARGET, f"-{kind}-failed-to-topic") for kind in ("pipeline", "action")}
+    assert len(dev_graph.of_type(RULE)) == len(dev_graph.of_type(TARGET)) == 2
+    hops = [(topic, subscription, "topic")]
+    for kind in ("pipeline", "action"):
+        hops += [
+            (pipeline, rules[kind], "eventPattern"),
+            (rules[kind], targets[kind], "rule"),
+            (targets[kind], topic, "arn"),
+        ]
 
     for source, destination, prop in hops:
-        assert has_edge(text, node_id(source), "==>", node_id(destination), prop), f"missing alert hop via {prop}"
+        assert has_edge(text, node_id(source), "==>", node_id(destination), prop), (
+            f"missing alert hop {source.name} -> {destination.name} via {prop}"
+        )
     assert has_edge(text, node_id(subscription), "==>", subscribers_id("email"), "endpoint")
     assert f'{subscribers_id("email")}(["e-mail subscribers"])' in text
 
@@ -147,7 +181,8 @@ def test_alert_edges_and_only_they_are_styled_red(dev_graph: StackGraph) -> None
     (styled,) = [line.split()[1] for line in text.splitlines() if line.strip().startswith("linkStyle")]
 
     assert styled.split(",") == thick
-    assert len(thick) == 5
+    # Per rule (execution, action): pipeline -> rule -> target -> topic; then topic -> subscription -> subscribers.
+    assert len(thick) == 2 * 3 + 2
 
 
 def test_the_drawing_does_not_depend_on_registration_order(dev_graph: StackGraph) -> None:
@@ -167,3 +202,13 @@ def test_the_drawing_does_not_depend_on_registration_order(dev_graph: StackGraph
     )
 
     assert mermaid(shuffled) == mermaid(dev_graph)
+
+
+def test_the_build_steps_report_group_is_drawn_feeding_its_project_and_role(dev_graph: StackGraph) -> None:
+    text = mermaid(dev_graph)
+    (group,) = dev_graph.of_type("aws:codebuild/reportGroup:ReportGroup")
+    project, policy = dev_graph.one(PROJECT, "-build"), dev_graph.one(ROLE_POLICY, "-build-role-policy")
+
+    assert enclosing_subgraphs(text)[node_id(group)] == node_id(dev_graph.by_urn(group.parent))
+    assert has_edge(text, node_id(group), "-->", node_id(project), "environment")
+    assert has_edge(text, node_id(group), "-->", node_id(policy), "policy")

@@ -59,9 +59,12 @@ def github_graph(stack: str, *options: tuple[str, str | None]) -> StackGraph:
     return evaluate(stack, overrides, secret_keys=secret)
 
 
+SLACK = (("slackWorkspaceId", "T07EA123LEP"), ("slackChannelId", "C07EZ1ABC23"))
+
+
 def every_option(stack: str) -> StackGraph:
-    """GitHub access, a self-managed state bucket, and a stored Pulumi token: every resource type."""
-    return github_graph(stack, ("githubStateBucket", STATE_BUCKET), (TOKEN_KEY, TOKEN), ("backendUrl", None))
+    """GitHub access, a self-managed state bucket, a stored Pulumi token and Slack: every resource type."""
+    return github_graph(stack, ("githubStateBucket", STATE_BUCKET), (TOKEN_KEY, TOKEN), ("backendUrl", None), *SLACK)
 
 
 EXISTING_CONNECTION = f"arn:aws:codeconnections:{REGION}:{ACCOUNT_ID}:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
@@ -121,6 +124,7 @@ def expanded(pattern: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # What the roles call: pipeline/github_calls.py, judged by harness/run_simulation.py's engine.
 
+SLACK_CHANNEL = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
 DEPLOY: Actor = "GitHub deploy role"
 PREVIEW: Actor = "GitHub preview role"
 
@@ -192,7 +196,7 @@ def administrator_only(graph: StackGraph, stack: str) -> dict[str, Need]:
     roles = graph.of_type("aws:iam/role:Role")
     service_role = next(role for role in roles if role.inputs.get("permissionsBoundary"))
     service_arn = service_role.outputs["arn"]
-    boundary = graph.one("aws:iam/policy:Policy").outputs["arn"]
+    boundary = graph.one("aws:iam/policy:Policy", "-boundary").outputs["arn"]
     key = graph.one("aws:kms/key:Key")
     stack_tags = tags_of(key, graph)
     requested = {name.replace("ResourceTag", "RequestTag"): value for name, value in stack_tags.items()}
@@ -473,13 +477,25 @@ def test_resource_star_only_for_actions_iam_cannot_scope(kind: str) -> None:
 def test_roles_and_connections_are_passed_only_to_the_pipeline_services() -> None:
     statements = permissions(every_option("dev"), "deploy")["Statement"]
     passing = {
-        a: s for s in statements for a in actions(s) if a in ("iam:PassRole", "codestar-connections:PassConnection")
+        s["Sid"]: s for s in statements if {"iam:PassRole", "codestar-connections:PassConnection"} & set(actions(s))
     }
-    assert passing["iam:PassRole"]["Condition"] == {
+    assert sorted(passing) == [
+        "PassSlackRoleToChatbot",
+        "PassSourceConnectionToPipeline",
+        "PassStackRolesToPipelineServices",
+    ]
+    assert passing["PassStackRolesToPipelineServices"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["codebuild.amazonaws.com", "codepipeline.amazonaws.com"]}
     }
+    # The Slack channel's role, by its exact name, to Chatbot only.
+    assert passing["PassSlackRoleToChatbot"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "chatbot.amazonaws.com"}
+    }
+    assert resources(passing["PassSlackRoleToChatbot"]) == [
+        f"arn:aws:iam::{ACCOUNT_ID}:role/cicd-dev-slack-role-???????"
+    ]
     # The stack's own connection, told from others by its tags.
-    assert passing["codestar-connections:PassConnection"]["Condition"] == {
+    assert passing["PassSourceConnectionToPipeline"]["Condition"] == {
         "StringEquals": {
             "codestar-connections:PassedToService": "codepipeline.amazonaws.com",
             "aws:ResourceTag/Project": "cicd-pipeline",
@@ -487,6 +503,39 @@ def test_roles_and_connections_are_passed_only_to_the_pipeline_services() -> Non
         }
     }
     assert all(len(actions(s)) == 1 for s in passing.values())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deploy_role_reaches_only_this_stacks_slack_channel_guardrail_and_role(stack: str) -> None:
+    graph, model = every_option(stack), simulation(stack).model
+    deploy = role_arn(graph, "deploy")
+    guardrail = graph.one("aws:iam/policy:Policy", "-slack-guardrail").outputs["arn"]
+    boundary = graph.one("aws:iam/policy:Policy", "-boundary").outputs["arn"]
+    slack_role = graph.one("aws:iam/role:Role", "-slack-role").outputs["arn"]
+    build_role = graph.one("aws:iam/role:Role", "-build-role").outputs["arn"]
+    channel = graph.one(SLACK_CHANNEL).outputs["chatConfigurationArn"]
+    to_chatbot = {"iam:PassedToService": "chatbot.amazonaws.com"}
+    # What `pulumi up` does (the catalogue judges these too) ...
+    assert allowed(model, deploy, "iam:PassRole", slack_role, to_chatbot)
+    assert allowed(model, deploy, "chatbot:UpdateSlackChannelConfiguration", channel)
+    assert all(allowed(model, deploy, action, guardrail) for action in ("iam:CreatePolicy", "iam:DeletePolicy"))
+    # ... and nothing beside it: no other role to Chatbot, the Slack role to no other service, no policy
+    # version anywhere (the guardrail is replaced instead), no other policy, no other channel.
+    refused = {
+        "pass a build role to Chatbot": Need("iam:PassRole", build_role, to_chatbot),
+        "pass the Slack role to Lambda": Need(
+            "iam:PassRole", slack_role, {"iam:PassedToService": "lambda.amazonaws.com"}
+        ),
+        "version the guardrail": Need("iam:CreatePolicyVersion", guardrail),
+        "version the boundary": Need("iam:CreatePolicyVersion", boundary),
+        "delete the boundary": Need("iam:DeletePolicy", boundary),
+        "create another policy": Need("iam:CreatePolicy", f"arn:aws:iam::{ACCOUNT_ID}:policy/cicd-{stack}-slack-admin"),
+        "change another channel": Need(
+            "chatbot:UpdateSlackChannelConfiguration",
+            f"arn:aws:chatbot::{ACCOUNT_ID}:chat-configuration/slack-channel/someone-elses",
+        ),
+    }
+    assert [name for name, need in refused.items() if allowed(model, deploy, *need)] == []
 
 
 def test_secrets_are_encrypted_only_through_secrets_manager_with_the_pipeline_key() -> None:

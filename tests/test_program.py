@@ -21,6 +21,7 @@ EXPECTED_EXPORTS = {
     "artifactBucket",
     "alertTopicArn",
     "failureRuleArn",
+    "actionRuleArn",
     "buildProjectNames",
     "kmsKeyArn",
     "permissionsBoundaryArn",
@@ -49,12 +50,13 @@ def test_dev_stack_resources() -> None:
         "aws:iam/rolePolicy:RolePolicy": 3,
         "aws:iam/policy:Policy": 1,
         "aws:codebuild/project:Project": 2,
+        "aws:codebuild/reportGroup:ReportGroup": 1,
         "aws:codepipeline/pipeline:Pipeline": 1,
         "aws:sns/topic:Topic": 1,
         "aws:sns/topicPolicy:TopicPolicy": 1,
         "aws:sns/topicSubscription:TopicSubscription": 1,
-        "aws:cloudwatch/eventRule:EventRule": 1,
-        "aws:cloudwatch/eventTarget:EventTarget": 1,
+        "aws:cloudwatch/eventRule:EventRule": 2,
+        "aws:cloudwatch/eventTarget:EventTarget": 2,
     }
 
 
@@ -124,7 +126,9 @@ def test_exports_are_resolved_values(stack_graph: StackGraph) -> None:
     )
     assert exports["artifactBucket"] == stack_graph.one("aws:s3/bucket:Bucket").outputs["bucket"]
     assert exports["alertTopicArn"] == stack_graph.one("aws:sns/topic:Topic").outputs["arn"]
-    assert exports["failureRuleArn"] == stack_graph.one("aws:cloudwatch/eventRule:EventRule").outputs["arn"]
+    rule = "aws:cloudwatch/eventRule:EventRule"
+    assert exports["failureRuleArn"] == stack_graph.one(rule, "-pipeline-failed").outputs["arn"]
+    assert exports["actionRuleArn"] == stack_graph.one(rule, "-action-failed").outputs["arn"]
     assert exports["permissionsBoundaryArn"] == stack_graph.one("aws:iam/policy:Policy").outputs["arn"]
     assert sorted(exports["buildProjectNames"]) == sorted(
         project.outputs["name"] for project in stack_graph.of_type("aws:codebuild/project:Project")
@@ -168,10 +172,13 @@ def test_existing_connection_is_used_instead_of_creating_one() -> None:
 # --- Many services in one stack ------------------------------------------------------------------
 
 # What one service adds: its two build projects (each a log group, a role and its policy), its
-# pipeline (with its role and policy), and its failure rule and target.
+# pipeline (with its role and policy), its test report group, and its two alert rules (the execution's
+# and its actions') with their targets.
 PER_SERVICE: Counter[str] = Counter(
     {
         "cicd:codebuild:BuildProject": 2,
+        "cicd:codebuild:TestReports": 1,
+        "aws:codebuild/reportGroup:ReportGroup": 1,
         "cicd:codepipeline:DeliveryPipeline": 1,
         "cicd:iam:ServiceRole": 3,
         "aws:iam/role:Role": 3,
@@ -179,8 +186,8 @@ PER_SERVICE: Counter[str] = Counter(
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:codebuild/project:Project": 2,
         "aws:codepipeline/pipeline:Pipeline": 1,
-        "aws:cloudwatch/eventRule:EventRule": 1,
-        "aws:cloudwatch/eventTarget:EventTarget": 1,
+        "aws:cloudwatch/eventRule:EventRule": 2,
+        "aws:cloudwatch/eventTarget:EventTarget": 2,
     }
 )
 # What the dev and platform stacks share: account and provider, key and alias, the artifact store and
@@ -220,7 +227,7 @@ def test_a_stack_is_its_shared_resources_plus_one_set_per_service(dev_graph: Sta
     graph = fifty_services_graph() if variant == "fifty" else graph_of(variant)
     services = services_of(graph)
     assert services == {"dev": 1, "platform": 3, "fifty": FIFTY}[variant]
-    assert sum(PER_SERVICE.values()) == 19
+    assert sum(PER_SERVICE.values()) == 23
     assert len(graph.resources) == SHARED + services * sum(PER_SERVICE.values())
     extra = Counter({token: count * (services - 1) for token, count in PER_SERVICE.items()})
     assert type_counts(graph) == type_counts(dev_graph) + extra
@@ -236,7 +243,8 @@ def test_a_services_stack_exports_each_pipeline_under_its_service() -> None:
         pipeline = graph.one("aws:codepipeline/pipeline:Pipeline", f"-{service}-")
         assert (outputs["pipelineName"], outputs["pipelineArn"]) == (pipeline.outputs["name"], pipeline.outputs["arn"])
         assert (
-            outputs["failureRuleArn"] == graph.one("aws:cloudwatch/eventRule:EventRule", f"-{service}-").outputs["arn"]
+            outputs["failureRuleArn"]
+            == graph.one("aws:cloudwatch/eventRule:EventRule", f"-{service}-pipeline-failed").outputs["arn"]
         )
         assert outputs["buildProjectNames"] == [
             graph.one("aws:codebuild/project:Project", f"-{service}-{step}").outputs["name"]

@@ -28,12 +28,15 @@ from tools.diagram import mermaid, type_label
 
 TOKEN_KEY = "pulumiAccessToken"
 # Every option that adds resource types: the GitHub roles with their OIDC provider and state bucket
-# grants, and a Pulumi token kept in Secrets Manager (made up per run, set as a secret).
+# grants, a Pulumi token kept in Secrets Manager (made up per run, set as a secret), and the Slack
+# channel (AWS Chatbot's configuration).
 EVERY_OPTION = {
     "githubRepository": "my-org/my-service",
     "githubStateBucket": "my-pulumi-state",
     TOKEN_KEY: "pul-" + secrets.token_hex(20),
     "backendUrl": None,
+    "slackWorkspaceId": "T07EA123LEP",
+    "slackChannelId": "C07EZ1ABC23",
 }
 # The modules that use the registry's facts; none of them may name a resource type itself.
 CONSUMERS = (

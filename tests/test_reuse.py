@@ -115,6 +115,7 @@ def test_the_scratch_program_registers_every_component_on_its_own_provider(graph
     assert sorted({r.type for r in graph.components()}) == [
         "cicd:aws:Account",
         "cicd:codebuild:BuildProject",
+        "cicd:codebuild:TestReports",
         "cicd:codepipeline:DeliveryPipeline",
         "cicd:iam:PermissionsBoundary",
         "cicd:iam:ServiceRole",
@@ -204,12 +205,16 @@ def test_each_build_step_runs_the_programs_stack_as_its_own_role(graph: StackGra
         assert (environment["image"], environment["computeType"]) == (BUILD.image, BUILD.compute_type)
         assert project.inputs["buildTimeout"] == BUILD.timeout_minutes
         variables = {v["name"]: (v["type"], v["value"]) for v in environment["environmentVariables"]}
-        assert variables == {
+        expected = {
             "PULUMI_STACK": ("PLAINTEXT", "payments/api/staging"),
             "ASSUME_ROLE_ARN": ("PLAINTEXT", role),
             "LOG_LEVEL": ("PLAINTEXT", "info"),
             "PULUMI_BACKEND_URL": ("PLAINTEXT", "s3://payments-state"),
         }
+        if step == "build":  # the step that runs the tests names its report group (pipeline/reports.py)
+            group = graph.one("aws:codebuild/reportGroup:ReportGroup", "pay-stg-build")
+            expected["TEST_REPORT_GROUP_ARN"] = ("PLAINTEXT", group.outputs["arn"])
+        assert variables == expected
         policy = statements(graph.one("aws:iam/rolePolicy:RolePolicy", f"pay-stg-{step}"))
         assert policy["AssumeStepRole"]["Resource"] == [role]
 

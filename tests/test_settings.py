@@ -217,6 +217,12 @@ GOOD_VALUES: list[tuple[dict[str, Any], str, Any]] = [
     ({"environment": "production"}, "force_destroy_artifacts", False),
     ({"forceDestroyArtifacts": "false"}, "force_destroy_artifacts", False),
     ({"executionMode": "SUPERSEDED"}, "execution_mode", "SUPERSEDED"),
+    ({}, "rollback_on_failure", True),
+    ({"executionMode": "PARALLEL", "rollbackOnFailure": "false"}, "execution_mode", "PARALLEL"),
+    ({"executionMode": "PARALLEL", "rollbackOnFailure": "false"}, "rollback_on_failure", False),
+    ({}, "services.0.coverage_format", None),
+    ({"coverageFormat": "COBERTURAXML"}, "services.0.coverage_format", "COBERTURAXML"),
+    (services({**API, "coverageFormat": "JACOCOXML"}), "services.0.coverage_format", "JACOCOXML"),
     ({"deployStack": "my-org/my-service/dev"}, "deploy_stack", "my-org/my-service/dev"),
     ({"deployRoleArn": ROLE_ARN}, "deploy_role_arn", ROLE_ARN),
     ({"previewRoleArn": ROLE_ARN}, "preview_role_arn", ROLE_ARN),
@@ -317,6 +323,10 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"requireApproval": "yes"}, "cicd-pipeline:requireApproval", "auto, true, false"),
     ({"forceDestroyArtifacts": "1"}, "cicd-pipeline:forceDestroyArtifacts", "auto, true, false"),
     ({"executionMode": "SERIAL"}, "cicd-pipeline:executionMode", "QUEUED, SUPERSEDED, PARALLEL"),
+    # CodePipeline has no stage rollback in PARALLEL mode, and the Deploy stage rolls back by default.
+    ({"executionMode": "PARALLEL"}, "cicd-pipeline:executionMode", "no stage rollback in PARALLEL mode"),
+    ({"coverageFormat": "LCOV"}, "cicd-pipeline:coverageFormat", "COBERTURAXML, CLOVERXML, JACOCOXML"),
+    ({"buildEnvironment": ["TEST_REPORT_GROUP_ARN=x"]}, "cicd-pipeline:buildEnvironment[0]", "already set by the stack"),
     ({"deployStack": "has space"}, "cicd-pipeline:deployStack", "Pulumi stack name"),
     ({"deployRoleArn": "role/deploy"}, "cicd-pipeline:deployRoleArn", "IAM role ARN"),
     ({"previewRoleArn": "arn:aws:iam::123:role/x"}, "cicd-pipeline:previewRoleArn", "IAM role ARN"),
@@ -558,7 +568,7 @@ def test_the_configuration_docs_document_every_key_and_service_field() -> None:
     undocumented = [key for key in ["aws:region", *declared()] if f"| `{key}` |" not in docs]
     assert undocumented == []
     fields = [field.alias or name for name, field in ServiceConfig.model_fields.items()]
-    assert len(fields) == 10
+    assert len(fields) == 11
     assert [field for field in fields if f"| `{field}` |" not in docs] == []
     for name, field in ServiceConfig.model_fields.items():
         assert field.description, name

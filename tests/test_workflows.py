@@ -20,6 +20,7 @@ import yaml
 from harness.stack_config import PROJECT_DIR
 from pipeline.github import DEPLOY_BRANCH, PRODUCTION_ENVIRONMENT
 from tests.test_github_roles import REPOSITORY, github_graph, trust
+from tools.readme import DOCS_DIR, read_section
 
 GITHUB_DIR = PROJECT_DIR / ".github"
 WORKFLOW_DIR = GITHUB_DIR / "workflows"
@@ -478,9 +479,8 @@ def test_dependabot_updates_python_packages_and_actions() -> None:
     }
 
 
-def test_the_readme_documents_every_secret_and_variable(workflows: Workflows) -> None:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:ci -->")[1].split("<!-- /section:ci -->")[0]
+def test_the_ci_page_documents_every_secret_and_variable(workflows: Workflows) -> None:
+    section = read_section(DOCS_DIR / "ci.md", "ci")
     text = "\n".join(path.read_text(encoding="utf-8") for path in WORKFLOW_DIR.glob("*.y*ml"))
     names = set(re.findall(r"\b(?:secrets|vars)\.([A-Z][A-Z0-9_]+)", text)) - {"GITHUB_TOKEN"}
     assert len(names) >= 8

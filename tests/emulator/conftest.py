@@ -15,7 +15,8 @@ from emulator.lifecycle import Deployment, deploy, destroy, unprotect
 from emulator.local import BOOTSTRAP, PIPELINE, plan_for
 
 # Everything optional switched on: an S3 source, GitHub Actions roles with their OIDC provider,
-# and a Pulumi token kept in Secrets Manager (a made-up one, set as a secret as the CLI would).
+# a Pulumi token kept in Secrets Manager (a made-up one, set as a secret as the CLI would), and the
+# Slack channel (its Chatbot configuration a placeholder: moto has no Chatbot).
 WITH_EVERY_OPTION: dict[str, Any] = {
     "overrides": {
         "sourceType": "s3",
@@ -24,6 +25,8 @@ WITH_EVERY_OPTION: dict[str, Any] = {
         "pulumiAccessToken": "pul-" + "0" * 40,
         # Pulumi Cloud instead of the stack file's S3 backend: a stack has exactly one.
         "backendUrl": None,
+        "slackWorkspaceId": "T07EA123LEP",
+        "slackChannelId": "C07EZ1ABC23",
     },
     "secret_keys": ["cicd-pipeline:pulumiAccessToken"],
 }

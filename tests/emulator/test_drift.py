@@ -136,6 +136,14 @@ def forget_eventbridge_in_key_policy(deployment: Deployment, _: pytest.MonkeyPat
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
 
 
+def hand_slack_the_email_text(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    """Slack's target writes the e-mail's plain text, which Chatbot would not show."""
+    events, slack = deployment.client("events"), deployment.outputs["slackTopicArn"]
+    (target,) = [t for t in events.list_targets_by_rule(Rule=_rule(deployment))["Targets"] if t["Arn"] == slack]
+    target["InputTransformer"]["InputTemplate"] = '"CodePipeline <pipeline> entered state <state>"'
+    events.put_targets(Rule=_rule(deployment), Targets=[target])
+
+
 def stamp_the_buildspec(_: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
     read = pipeline.build.read_buildspec
     monkeypatch.setattr(pipeline.build, "read_buildspec", lambda name: f"# {time.time_ns()}\n{read(name)}")
@@ -156,6 +164,7 @@ DRIFTS: dict[str, tuple[Breakage, str]] = {
     "alert-message": (drop_the_link, "does not contain 'https://eu-west-1.console.aws.amazon.com"),
     "topic-policy": (reset_topic_policy, "does not let events.amazonaws.com publish"),
     "key-policy": (forget_eventbridge_in_key_policy, "does not let events.amazonaws.com kms:GenerateDataKey"),
+    "slack": (hand_slack_the_email_text, "not a Chatbot notification"),
     "second-run": (stamp_the_buildspec, "would change: ~ urn:pulumi:dev::cicd-pipeline::cicd:codebuild:BuildProject"),
 }
 
@@ -164,9 +173,68 @@ def test_every_check_has_a_drift_that_breaks_it() -> None:
     assert set(DRIFTS) == {check.name for check in CHECKS}
 
 
+# What a check needs switched on to have something to check.
+SLACK_ON = {"slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"}
+CHECK_OVERRIDES: dict[str, dict[str, str]] = {"slack": SLACK_ON}
+
+
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.name)
 def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     breakage, complaint = DRIFTS[check.name]
+    with deployed("dev", overrides=CHECK_OVERRIDES.get(check.name)) as deployment:
+        (before,) = verify(deployment, (check,))
+        assert before.status == "ok", before.detail
+        breakage(deployment, monkeypatch)
+        (after,) = verify(deployment, (check,))
+
+    assert after.status == "failed"
+    assert complaint in after.detail
+
+
+# --- The action rule: what only it can get wrong -------------------------------------------------------
+
+
+def _action_rule(deployment: Deployment) -> str:
+    return str(deployment.outputs["actionRuleArn"]).rpartition("/")[2]
+
+
+def alert_on_stage_failures_too(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    events = deployment.client("events")
+    pattern = json.loads(events.describe_rule(Name=_action_rule(deployment))["EventPattern"])
+    pattern["detail-type"].append("CodePipeline Stage Execution State Change")
+    events.put_rule(Name=_action_rule(deployment), EventPattern=json.dumps(pattern))
+
+
+def drop_the_log_link(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    events, topic = deployment.client("events"), deployment.outputs["alertTopicArn"]
+    (target,) = [t for t in events.list_targets_by_rule(Rule=_action_rule(deployment))["Targets"] if t["Arn"] == topic]
+    target["InputTransformer"]["InputTemplate"] = (
+        '"CodePipeline <pipeline>: action <action> in stage <stage> entered state <state>"'
+    )
+    events.put_targets(Rule=_action_rule(deployment), Targets=[target])
+
+
+def let_only_the_execution_rule_publish(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    """The policy of a stack before action alerts: the action rule's e-mails would be refused."""
+    sns, topic = deployment.client("sns"), deployment.outputs["alertTopicArn"]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "AllowFailureRuleToPublish":
+            statement["Condition"]["ArnEquals"]["aws:SourceArn"] = deployment.outputs["failureRuleArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+
+
+ACTION_DRIFTS: dict[str, tuple[Breakage, str]] = {
+    "failure-pattern": (alert_on_stage_failures_too, "also fires on ['stage-execution-failed.json']"),
+    "alert-message": (drop_the_log_link, "the action alert does not contain 'https://console.aws.amazon.com/codebuild"),
+    "topic-policy": (let_only_the_execution_rule_publish, "not exactly for the failure rules"),
+}
+
+
+@pytest.mark.parametrize("name", ACTION_DRIFTS)
+def test_the_check_fails_once_the_action_rule_drifts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (check,) = (check for check in CHECKS if check.name == name)
+    breakage, complaint = ACTION_DRIFTS[name]
     with deployed("dev") as deployment:
         (before,) = verify(deployment, (check,))
         assert before.status == "ok", before.detail

@@ -27,9 +27,11 @@ from emulator.lifecycle import (
 )
 from emulator.resources import TRANSLATORS
 from emulator.verify import failures, verify
+from harness.capture import evaluate
 from harness.fake_aws import autoname
-from harness.stack_config import PROJECT_DIR
+from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR
 from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
+from tools.readme import DOCS_DIR, read_section
 
 pytestmark = pytest.mark.emulator
 
@@ -125,18 +127,14 @@ def test_what_cannot_be_emulated_stops_the_run_naming_it(program: Callable[[], N
     assert complaint in str(failure.value)
 
 
-def emulator_section() -> str:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"<!-- section:emulator -->(.*)<!-- /section:emulator -->", readme, re.DOTALL)
-    assert found, "README.md has no emulator section"
-    return found.group(1)
+EMULATOR_PAGE = DOCS_DIR / "emulator.md"
 
 
-def test_the_readme_lists_every_gap_and_placeholder() -> None:
-    section = emulator_section()
+def test_the_emulator_page_lists_every_gap_and_placeholder() -> None:
+    section = read_section(EMULATOR_PAGE, "emulator")
     for token, translator in TRANSLATORS.items():
         for path in translator.gaps:
-            assert f"`{token.rpartition(':')[2]}.{path}`" in section, f"README misses the gap {token} {path}"
+            assert f"`{token.rpartition(':')[2]}.{path}`" in section, f"docs/emulator.md misses the gap {token} {path}"
         if translator.placeholder:
             assert f"`{token.rpartition(':')[2]}`" in section
             assert "**placeholder**" in section
@@ -163,20 +161,35 @@ def test_the_command_deploys_bootstrap_then_pipeline_verifies_both_and_destroys_
     assert code == 0, printed
     assert [heading.split()[2] for heading in deploy_headings] == ["bootstrap", "pipeline"]
     assert [heading.split()[2] for heading in destroy_headings] == ["pipeline", "bootstrap"]
-    for program, count in (("bootstrap", 16), ("pipeline", 28)):
+    # AWS resources, the one provider, components: the three counts the README's quick start explains,
+    # each as the program registers it under the unit tests' mocks.
+    graphs = {"bootstrap": evaluate("dev", project_dir=BOOTSTRAP_DIR), "pipeline": evaluate("dev")}
+    for program, graph in graphs.items():
+        aws_resources, components = sum(1 for _ in graph.custom()), sum(1 for _ in graph.components())
+        count = aws_resources + 1
         created = [line for line in deploying[program] if line.startswith("  + ")]
         deleted = [line for line in destroying[program] if line.startswith("  - ")]
-        # One line per resource, each with its milliseconds, then the count.
+        # One line per resource, each with its milliseconds, then the count, saying what it counts.
         assert len(created) == len(deleted) == count, program
         assert all(re.search(r"\s\d+\.\d ms", line) for line in created + deleted)
-        assert deploying[program][-1].startswith(f"Deployed {count} resources in ")
-        assert destroying[program][-1].startswith(f"Destroyed {count} resources in ")
+        assert [line for line in created + deleted if "pulumi:providers:aws" in line] == created[:1] + deleted[-1:]
+        assert re.fullmatch(
+            rf"Deployed {count} resources in \d+ ms \(the \+ lines\): {aws_resources} AWS resources and 1 provider; "
+            rf"with the {components} components grouping them, {count + components} registrations",
+            deploying[program][-1],
+        ), deploying[program][-1]
+        assert re.fullmatch(
+            rf"Destroyed {count} resources in \d+ ms \(the - lines\): {aws_resources} AWS resources and 1 provider",
+            destroying[program][-1],
+        ), destroying[program][-1]
+        # The second-run check compares every registration: the same total.
+        assert re.search(rf"^\s+all {count + components} \w.* get identical inputs$", printed, re.MULTILINE)
     assert "  + aws:iam:RolePolicyAttachment" in printed
     assert "  + aws:codepipeline:Pipeline" in printed
     assert re.search(r"^  stateBucket\s+cicd-state-123456789012-eu-west-1$", printed, re.MULTILINE)
     assert re.search(r"^  pipelineName\s+cicd-dev-pipeline-\w{7}$", printed, re.MULTILINE)
     assert re.search(r"^Verified in \d+ ms: 11 ok, 0 failed$", printed, re.MULTILINE)  # the bootstrap
-    assert re.search(r"^Verified in \d+ ms: 17 ok, 0 failed$", printed, re.MULTILINE)  # the pipeline and its links
+    assert re.search(r"^Verified in \d+ ms: 18 ok, 0 failed$", printed, re.MULTILINE)  # the pipeline and its links
     assert "same account (123456789012 -> 123456789012)" in printed
     # The bootstrap's bucket and key are protected: the refusal, then the administrator's unprotect.
     refusal = destroying["bootstrap"][:2]

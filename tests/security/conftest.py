@@ -2,7 +2,8 @@
 
 A check that only ever sees the defaults cannot notice a weakness behind an option, so the
 variants turn on each branch that changes a policy: step roles to assume, secrets from
-Secrets Manager and SSM, the stored Pulumi token, an S3 source, the GitHub deploy roles, and
+Secrets Manager and SSM, the stored Pulumi token, an S3 source, the GitHub deploy roles, the
+Slack channel (its Chatbot role under the boundary, its guardrail, its topic and policy), and
 several services' pipelines in one stack.
 """
 
@@ -36,6 +37,9 @@ ALL_OPTIONS: dict[str, Any] = {
     ],
     "requireApproval": "true",
     "notificationEmails": ["a@example.com", "b@example.com"],
+    # Alerts in Slack through AWS Chatbot as well (pipeline/chatbot.py).
+    "slackWorkspaceId": "T07EA123LEP",
+    "slackChannelId": "C07EZ1ABC23",
 }
 
 # name -> (stack, overrides)
@@ -45,6 +49,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-all-options": ("dev", ALL_OPTIONS),
     "prod-s3-source": ("prod", {"sourceType": "s3", "sourceBucket": "my-source-bucket"}),
     "prod-github": ("prod", {"githubRepository": GITHUB_REPOSITORY}),
+    # Slack alone on the shipped prod stack: the Chatbot role, guardrail and topic beside prod's policies.
+    "prod-slack": ("prod", {"slackWorkspaceId": ALL_OPTIONS["slackWorkspaceId"], "slackChannelId": "C07EZ1ABC23"}),
     "dev-all-options-github": ("dev", {**ALL_OPTIONS, "githubRepository": GITHUB_REPOSITORY}),
     "prod-github-own-backend": (
         "prod",

@@ -17,6 +17,7 @@ import parliament
 from parliament.finding import Finding
 
 from harness.capture import StackGraph
+from pipeline.chatbot import NOTIFICATION_PERMISSIONS
 from pipeline.github_grants import UNSCOPABLE_ACTIONS
 from tests.security.conftest import ACTIVE_VARIANTS, graph_of
 from tests.security.policies import (
@@ -105,6 +106,21 @@ def _bucket_of_this_stack(finding: Finding, policy: PolicyDocument) -> bool:
     )
 
 
+def _chatbots_notification_template(finding: Finding, policy: PolicyDocument) -> bool:
+    """Only CloudWatch reads are flagged, granted on "*" by exactly the Slack channel's template (pipeline/chatbot.py)."""
+    flagged = {str(action).lower() for action in finding.detail}
+    on_everything = [s for s in policy.statements if s["Effect"] == "Allow" and "*" in resources(s)]
+    template = [s for s in on_everything if sorted(actions(s)) == sorted(NOTIFICATION_PERMISSIONS)]
+    return (
+        bool(flagged)
+        and all(action.startswith(("cloudwatch:describe", "cloudwatch:get", "cloudwatch:list")) for action in flagged)
+        and len(template) == 1
+        and all(
+            not action.startswith("cloudwatch:") for s in on_everything if s not in template for action in _lower(s)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Waiver:
     """A parliament finding that is wrong, or accepted, for this program, and the check that it is that case."""
@@ -157,6 +173,17 @@ WAIVERS = (
             "build projects it manages. Block Public Access keeps any such policy from opening the bucket."
         ),
         holds=_bucket_of_this_stack,
+    ),
+    Waiver(
+        issue="RESOURCE_STAR",
+        reason=(
+            "Accepted by design: the Slack channel's role and guardrail, and so the boundary over that role, "
+            'grant AWS\'s "Notification permissions" template for a notifications-only Chatbot channel, '
+            "cloudwatch:Describe*, Get* and List* on * as AWS writes it "
+            "(https://docs.aws.amazon.com/chatbot/latest/adminguide/understanding-permissions.html). Read-only; "
+            "some of these actions take no resource type, so no ARN could replace the *."
+        ),
+        holds=_chatbots_notification_template,
     ),
 )
 

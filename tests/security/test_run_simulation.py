@@ -50,6 +50,8 @@ EVERY_OPTION: dict[str, Any] = {
     "deployRoleArn": f"arn:aws:iam::{OTHER_ACCOUNT_ID}:role/cicd-bootstrap-deploy-{REGION}",
     "githubRepository": "my-org/my-service",
     "requireApproval": "true",
+    # The Build step's tests produce coverage: a CODE_COVERAGE report group beside the TEST one.
+    "coverageFormat": "COBERTURAXML",
 }
 
 # name -> (stack, config overrides). A stack has exactly one backend, so "both backends" is two variants.
@@ -335,3 +337,44 @@ def test_an_entry_whose_facts_hold_must_find_its_resource() -> None:
     call: RunCall = dataclasses.replace(run_calls_by_id()["build.secrets.read"], when=())
     with pytest.raises(CatalogueMismatchError, match="has no 'secrets manager variables'"):
         resolve([graph_of("dev")], [call])
+
+
+# ---------------------------------------------------------------------------------------------
+# Test reports: each Build step publishes to its own groups, each group takes its own kind
+
+
+def _report_requests(simulated: str, call_id: str) -> list[Request]:
+    return [r for r in simulation_of(simulated).requests if r.call.id == call_id]
+
+
+def test_only_the_build_steps_publish_reports_each_to_its_own_groups() -> None:
+    """Services share nothing per step: three services, three Build steps, three TEST groups."""
+    requests = _report_requests("platform", "build.test-reports.BatchPutTestCases")
+    groups = graph_of("platform").of_type("aws:codebuild/reportGroup:ReportGroup")
+    assert sorted(r.resource for r in requests) == sorted(g.outputs["arn"] for g in groups)
+    assert all(r.scope.startswith("build role of ") and "-build-" in r.scope for r in requests)
+    assert len({r.principal for r in requests}) == 3
+    # A step's role may not publish into another service's group.
+    first, second = requests[0], requests[1]
+    assert not _judge("platform", dataclasses.replace(first, resource=second.resource)).allowed
+
+
+def test_a_group_takes_only_its_kind_of_results() -> None:
+    """A report group holds one kind: no test cases into the coverage group, no coverage into the TEST group."""
+    variant = "every-option-s3-backend"
+    (cases,) = _report_requests(variant, "build.test-reports.BatchPutTestCases")
+    (coverage,) = _report_requests(variant, "build.coverage-reports.BatchPutCodeCoverages")
+    assert _judge(variant, cases).allowed
+    assert _judge(variant, coverage).allowed
+    assert not _judge(variant, dataclasses.replace(cases, resource=coverage.resource)).allowed
+    assert not _judge(variant, dataclasses.replace(coverage, resource=cases.resource)).allowed
+
+
+def test_the_report_export_is_uploaded_by_the_build_role_into_the_artifact_store_with_the_pipeline_key() -> None:
+    uploads = _report_requests("dev", "build.report-export.upload")
+    (bucket,) = graph_of("dev").of_type("aws:s3/bucket:Bucket")
+    (key,) = graph_of("dev").of_type("aws:kms/key:Key")
+    assert [r.resource.split("/", 1)[0] for r in uploads] == [f"arn:aws:s3:::{bucket.outputs['bucket']}"]
+    assert uploads[0].resource.split("/", 2)[1] == "test-reports"
+    (encrypt,) = _report_requests("dev", "build.report-export.encrypt")
+    assert encrypt.resource == key.outputs["arn"]
