@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from pipeline.config_errors import UNSET, config_error, config_path, first_refusal, qualified_key
+
 PROJECT = "cicd-bootstrap"
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -162,10 +164,6 @@ _KEYS: dict[str, Literal["string", "list"]] = {
 }
 
 
-def _qualified(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
 def _command(location: tuple[int | str, ...], *, remove: bool = False) -> str:
     """The `pulumi config` command that fixes the value at `location`, with --path inside a list."""
     if remove:
@@ -179,13 +177,9 @@ def _command(location: tuple[int | str, ...], *, remove: bool = False) -> str:
 
 def _path(location: tuple[int | str, ...]) -> str:
     """pydantic's error location as a `pulumi config --path` path: `cicd-bootstrap:deployStatements[0].Effect`."""
-    key = _qualified(str(location[0]))
-    for part in location[1:]:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return key
+    return config_path(PROJECT, location)
 
 
-UNSET = "<unset>"
 # What a missing key (or statement element) must hold, by its last name.
 _REQUIRED = {"aws:region": "required: an AWS region such as eu-west-1", "Effect": "required: Allow or Deny"}
 
@@ -197,7 +191,7 @@ def _error(location: tuple[int | str, ...], value: object, allowed: str, *, remo
         shown = json.dumps(value, separators=(",", ":"))
     else:
         shown = repr(value)
-    return pulumi.RunError(f"Invalid config {_path(location)}={shown}: {allowed}. {_command(location, remove=remove)}.")
+    return config_error(_path(location), shown, allowed, _command(location, remove=remove))
 
 
 def _allowed(error: ErrorDetails) -> str:
@@ -221,7 +215,7 @@ def _read(config_for: Callable[[str], pulumi.Config]) -> dict[str, Any]:
     """The keys that are set, as the model takes them; unset or empty keys keep the model's defaults."""
     raw: dict[str, Any] = {}
     for key, kind in _KEYS.items():
-        namespace, _, name = _qualified(key).partition(":")
+        namespace, _, name = qualified_key(PROJECT, key).partition(":")
         config = config_for(namespace)
         try:
             value = config.get_object(name) if kind == "list" else config.get(name)
@@ -243,8 +237,6 @@ def load_settings(
     try:
         return BootstrapSettings.model_validate({**raw, "stack": stack()})
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        location = tuple(first["loc"])
-        value = UNSET if first["type"] == "missing" else first["input"]
+        first, location, value = first_refusal(invalid)
         nested_extra = first["type"] == "extra_forbidden" and len(location) > 1
         raise _error(location, value, _allowed(first), remove=nested_extra) from None

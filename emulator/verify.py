@@ -137,27 +137,6 @@ def expect_tls_only(deployment: Deployment, bucket: str) -> None:
 # --- the pipeline's checks ---------------------------------------------------------------------
 
 
-def bucket_versioning(deployment: Deployment) -> str:
-    bucket = deployment.outputs["artifactBucket"]
-    expect_versioned(deployment, bucket)
-    return f"{bucket} is versioned"
-
-
-def bucket_encryption(deployment: Deployment) -> str:
-    expect_sse_kms(deployment, deployment.outputs["artifactBucket"], deployment.outputs["kmsKeyArn"])
-    return "SSE-KMS with the stack's key and a bucket key"
-
-
-def bucket_public_access_block(deployment: Deployment) -> str:
-    expect_public_access_blocked(deployment, deployment.outputs["artifactBucket"])
-    return "all four public access blocks on"
-
-
-def bucket_tls_only(deployment: Deployment) -> str:
-    expect_tls_only(deployment, deployment.outputs["artifactBucket"])
-    return "requests without TLS are denied on the bucket and its objects"
-
-
 def bucket_lifecycle(deployment: Deployment) -> str:
     bucket = deployment.outputs["artifactBucket"]
     days = int(deployment.config["cicd-pipeline:artifactExpiryDays"])
@@ -645,11 +624,62 @@ class Check:
     run: Callable[[Deployment], str]
 
 
+@dataclass(frozen=True)
+class GuardedBucket:
+    """A bucket the stack makes private, versioned, SSE-KMS encrypted and TLS-only (pipeline/artifacts.py
+    `guard_bucket`), as its checks name it: `<check_prefix>-versioning`, `<label> is versioned` and so on."""
+
+    check_prefix: str
+    label: str
+    bucket_output: str
+    key_output: str
+    # What the encryption check's result calls the key ("the stack's key").
+    key_label: str
+    encryption_description: str
+    # What follows "<bucket> is versioned" in the versioning check's result.
+    versioned_note: str = ""
+
+
+def bucket_guard_checks(guarded: GuardedBucket) -> tuple[Check, ...]:
+    """The four checks of a guarded bucket: the pipeline's artifact bucket, the bootstrap's state bucket."""
+
+    def versioning(deployment: Deployment) -> str:
+        bucket = deployment.outputs[guarded.bucket_output]
+        expect_versioned(deployment, bucket)
+        return f"{bucket} is versioned{guarded.versioned_note}"
+
+    def encryption(deployment: Deployment) -> str:
+        expect_sse_kms(deployment, deployment.outputs[guarded.bucket_output], deployment.outputs[guarded.key_output])
+        return f"SSE-KMS with {guarded.key_label} and a bucket key"
+
+    def public_access_block(deployment: Deployment) -> str:
+        expect_public_access_blocked(deployment, deployment.outputs[guarded.bucket_output])
+        return "all four public access blocks on"
+
+    def tls_only(deployment: Deployment) -> str:
+        expect_tls_only(deployment, deployment.outputs[guarded.bucket_output])
+        return "requests without TLS are denied on the bucket and its objects"
+
+    prefix, label = guarded.check_prefix, guarded.label
+    return (
+        Check(f"{prefix}-versioning", f"{label} is versioned", versioning),
+        Check(f"{prefix}-encryption", guarded.encryption_description, encryption),
+        Check(f"{prefix}-public-access", f"{label} blocks public access", public_access_block),
+        Check(f"{prefix}-tls-only", f"{label} policy is TLS-only", tls_only),
+    )
+
+
 CHECKS = (
-    Check("bucket-versioning", "artifact bucket is versioned", bucket_versioning),
-    Check("bucket-encryption", "artifact bucket: SSE-KMS with the stack's key and bucket key", bucket_encryption),
-    Check("bucket-public-access", "artifact bucket blocks public access", bucket_public_access_block),
-    Check("bucket-tls-only", "artifact bucket policy is TLS-only", bucket_tls_only),
+    *bucket_guard_checks(
+        GuardedBucket(
+            check_prefix="bucket",
+            label="artifact bucket",
+            bucket_output="artifactBucket",
+            key_output="kmsKeyArn",
+            key_label="the stack's key",
+            encryption_description="artifact bucket: SSE-KMS with the stack's key and bucket key",
+        )
+    ),
     Check("bucket-lifecycle", "artifact bucket lifecycle", bucket_lifecycle),
     Check("roles", "each role trusts exactly its service (or GitHub) and has its policy", roles_trust_their_service),
     Check("boundary", "each service role carries the stack's permissions boundary", service_roles_within_the_boundary),

@@ -23,13 +23,11 @@ from botocore.exceptions import ClientError
 from emulator.lifecycle import Deployment
 from emulator.verify import (
     Check,
+    GuardedBucket,
     as_list,
+    bucket_guard_checks,
     build_projects,
     expect,
-    expect_public_access_blocked,
-    expect_sse_kms,
-    expect_tls_only,
-    expect_versioned,
     parsed,
     role_name_from_arn,
     second_run_changes_nothing,
@@ -212,27 +210,6 @@ def fixed_names(deployment: Deployment) -> str:
     return f"{bucket}, {SECRETS_KEY_ALIAS}, cicd-bootstrap-{{preview,deploy}}-{region} in account {account}"
 
 
-def state_bucket_versioning(deployment: Deployment) -> str:
-    bucket = deployment.outputs["stateBucket"]
-    expect_versioned(deployment, bucket)
-    return f"{bucket} is versioned: every state write keeps the one before"
-
-
-def state_bucket_encryption(deployment: Deployment) -> str:
-    expect_sse_kms(deployment, deployment.outputs["stateBucket"], deployment.outputs["secretsKeyArn"])
-    return "SSE-KMS with the secrets key and a bucket key"
-
-
-def state_bucket_public_access_block(deployment: Deployment) -> str:
-    expect_public_access_blocked(deployment, deployment.outputs["stateBucket"])
-    return "all four public access blocks on"
-
-
-def state_bucket_tls_only(deployment: Deployment) -> str:
-    expect_tls_only(deployment, deployment.outputs["stateBucket"])
-    return "requests without TLS are denied on the bucket and its objects"
-
-
 def state_never_expires(deployment: Deployment) -> str:
     bucket = deployment.outputs["stateBucket"]
     try:
@@ -388,10 +365,17 @@ def roles_reach_state_and_key(deployment: Deployment) -> str:
 
 BOOTSTRAP_CHECKS = (
     Check("fixed-names", "bootstrap: the fixed names a pipeline stack file uses", fixed_names),
-    Check("state-bucket-versioning", "state bucket is versioned", state_bucket_versioning),
-    Check("state-bucket-encryption", "state bucket: SSE-KMS with the secrets key", state_bucket_encryption),
-    Check("state-bucket-public-access", "state bucket blocks public access", state_bucket_public_access_block),
-    Check("state-bucket-tls-only", "state bucket policy is TLS-only", state_bucket_tls_only),
+    *bucket_guard_checks(
+        GuardedBucket(
+            check_prefix="state-bucket",
+            label="state bucket",
+            bucket_output="stateBucket",
+            key_output="secretsKeyArn",
+            key_label="the secrets key",
+            encryption_description="state bucket: SSE-KMS with the secrets key",
+            versioned_note=": every state write keeps the one before",
+        )
+    ),
     Check("state-never-expires", "state never expires", state_never_expires),
     Check("secrets-key", "secrets key: enabled, rotated, aliased, IAM-governed", secrets_key),
     Check("role-trust", "preview and deploy roles trust only their pipeline step", roles_trust_the_pipeline_step),

@@ -1110,6 +1110,20 @@ def refused_without(model: AccessModel, request: Request) -> list[str]:
     return failures
 
 
+def refusals_of_call(call_id: str, simulations: Iterable[tuple[str, Simulation]]) -> tuple[int, list[str]]:
+    """`refused_without` for every request of `call_id` in the named simulations (variants of a stack).
+
+    How many requests were checked (0 when the call applies in none), and the failures, each prefixed
+    with its simulation's name."""
+    checked, failures = 0, []
+    for name, simulation in simulations:
+        for request in simulation.requests:
+            if request.call.id == call_id:
+                checked += 1
+                failures += [f"{name}: {failure}" for failure in refused_without(simulation.model, request)]
+    return checked, failures
+
+
 # ------------------------------------------------------------------------------------------------
 # The whole simulation
 

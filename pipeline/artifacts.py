@@ -54,6 +54,72 @@ def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 @dataclass(frozen=True)
+class BucketGuards:
+    """The guard resources a later configuration of the same bucket may have to wait for."""
+
+    public_access: aws.s3.BucketPublicAccessBlock
+    versioning: aws.s3.BucketVersioning
+
+
+def guard_bucket(
+    name: str, bucket: aws.s3.Bucket, key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> BucketGuards:
+    """Make `bucket` private, owner-enforced, versioned, SSE-KMS encrypted under `key_arn` and TLS-only.
+
+    Shared by the artifact store and the bootstrap's state bucket (pipeline/state_backend.py). The
+    children are named `<name>-public-access`, `-ownership`, `-versioning`, `-encryption` and
+    `-tls-only`, and take `opts` (their parent, and whether they are protected): their URNs are those
+    of deployed stacks (tests/test_urns.py), so neither may change.
+    """
+    bucket_id = bucket.id
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access",
+        bucket=bucket_id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership",
+        bucket=bucket_id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=opts,
+    )
+    versioning = aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket_id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=opts,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption",
+        bucket=bucket_id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms",
+                    kms_master_key_id=key_arn,
+                ),
+                # An S3 Bucket Key cuts the KMS requests (and their cost) S3 makes per object:
+                # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
+                bucket_key_enabled=True,
+            )
+        ],
+        opts=opts,
+    )
+    aws.s3.BucketPolicy(
+        f"{name}-tls-only",
+        bucket=bucket_id,
+        policy=tls_only_bucket_policy(bucket.arn),
+        # With the public access block applied first, a policy can never open the bucket.
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[public_access])),
+    )
+    return BucketGuards(public_access=public_access, versioning=versioning)
+
+
+@dataclass(frozen=True)
 class ArtifactStoreArgs:
     """The key the bucket encrypts with, how long artifacts live, and what a destroy may do to it."""
 
@@ -75,46 +141,10 @@ class ArtifactStore(pulumi.ComponentResource):
         # None (not False) when not kept: a caller that protects this component still protects its children.
         child = pulumi.ResourceOptions(parent=self, protect=True if args.keep_on_destroy else None)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=child)
-        bucket_id = self.bucket.id
-
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=args.key_arn,
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
+        guards = guard_bucket(name, self.bucket, args.key_arn, child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
-            bucket=bucket_id,
+            bucket=self.bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-old-artifacts",
@@ -130,14 +160,7 @@ class ArtifactStore(pulumi.ComponentResource):
                 )
             ],
             # S3 rejects a lifecycle rule on noncurrent versions until versioning is on.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=bucket_id,
-            policy=tls_only_bucket_policy(self.bucket.arn),
-            # With the public access block applied first, a policy can never open the bucket.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[guards.versioning])),
         )
         self.arn = self.bucket.arn
         self.bucket_name = self.bucket.bucket

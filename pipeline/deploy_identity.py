@@ -72,6 +72,19 @@ BOUNDARY_CHECKED_USER_ACTIONS = (
     "iam:PutUserPolicy",
 )
 REMOVE_BOUNDARY_ACTIONS = ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary")
+# Ways to act as an existing user or through a group, none of which iam:PermissionsBoundary can
+# condition (the IAM page of the Service Authorization Reference above lists no such key for them):
+# with AdministratorAccess they would hand the job an existing, unbounded user's access outright.
+# A stack that manages users' keys, logins or groups is the administrator's to deploy.
+USER_AND_GROUP_ESCAPE_ACTIONS = (
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:PutGroupPolicy",
+    "iam:UpdateAccessKey",
+    "iam:UpdateLoginProfile",
+)
 POLICY_VERSION_ACTIONS = (
     "iam:CreatePolicyVersion",
     "iam:DeletePolicy",
@@ -253,6 +266,7 @@ def deploy_boundary_statements(
             effect="Deny",
         ),
         statement("DenyRemovingAnyBoundary", REMOVE_BOUNDARY_ACTIONS, ["*"], effect="Deny"),
+        statement("DenyActingAsUsersOrThroughGroups", USER_AND_GROUP_ESCAPE_ACTIONS, ["*"], effect="Deny"),
         statement(
             "DenyChangingTheBoundaries",
             POLICY_VERSION_ACTIONS,

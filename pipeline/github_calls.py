@@ -185,8 +185,8 @@ GITHUB_CALLS: tuple[RunCall, ...] = (
     *_calls(
         "up",
         ROLE,
-        ("iam:UpdateAssumeRolePolicy", "iam:DeleteRole"),
-        "A service role's trust changes with the stack, and the role goes with it.",
+        ("iam:DeleteRole",),
+        "A service role goes with the stack (its trust never changes: github_grants.py StackRoles).",
         when=("bounded role",),
     ),
     *_calls("preview", ROLE, ("iam:GetRole",), _REFRESH),

@@ -143,8 +143,10 @@ def stack_grants(args: GitHubActionsArgs, shared: Foundation) -> list[Grant]:
     grants = [
         Grant(
             # Role actions the Service Authorization Reference lists without the iam:PermissionsBoundary
-            # key. None changes what a role may do; UpdateAssumeRolePolicy changes who may (README,
-            # security: residual risks), and is denied on the GitHub roles (deploy_denials).
+            # key; none changes what a role may do or who may assume it. iam:UpdateAssumeRolePolicy is
+            # not granted: a job could point a step role's trust at itself and, through the bootstrap
+            # role that trusts that name, reach the target account. The service roles' trust never
+            # changes with the stack (one service, this account), so a change is the administrator's.
             "StackRoles",
             [roles],
             reads=(
@@ -159,7 +161,6 @@ def stack_grants(args: GitHubActionsArgs, shared: Foundation) -> list[Grant]:
                 "iam:ListInstanceProfilesForRole",
                 "iam:TagRole",
                 "iam:UntagRole",
-                "iam:UpdateAssumeRolePolicy",
                 "iam:UpdateRole",
                 "iam:UpdateRoleDescription",
             ),

@@ -42,6 +42,7 @@ from pipeline.build import (
     BuildSecret,
 )
 from pipeline.chatbot import SLACK_CHANNEL_ID_MAX, SLACK_CHANNEL_ID_PATTERN, SLACK_TEAM_ID_PATTERN
+from pipeline.config_errors import UNSET, config_error, config_path, first_refusal, qualified_key
 from pipeline.github import GITHUB_OIDC_HOST
 from pipeline.reports import (
     COVERAGE_FORMATS,
@@ -120,7 +121,13 @@ _CONNECTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
 )
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
+# The complete ARN, with the six characters Secrets Manager appends to the name: CodeBuild would resolve
+# a partial ARN, but the build role's policy names the same string, which IAM then matches against the
+# secret's complete ARN and refuses (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen).
+_SECRETS_MANAGER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$"
+)
+_PARTIAL_SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:")
 _SSM_PARAMETER = re.compile(r"^/[A-Za-z0-9_.\-/]{1,1010}$")
 _DEPLOY_STACK = re.compile(r"^[\w.-]{1,100}(/[\w.-]{1,100}){0,2}$")
 # GitHub's OIDC subject names the repository as owner/repo, or with immutable subject claims as
@@ -330,6 +337,11 @@ def _build_secret(item: Any) -> BuildSecret:
         return BuildSecret(name, reference, "SECRETS_MANAGER")
     if _SSM_PARAMETER.match(reference):
         return BuildSecret(name, reference, "PARAMETER_STORE")
+    if _PARTIAL_SECRETS_MANAGER_ARN.match(reference):
+        raise ValueError(
+            "a Secrets Manager reference must be the secret's complete ARN, ending in the -XXXXXX suffix "
+            "Secrets Manager adds (the console's Secret ARN), or the build role's policy would not match it"
+        )
     raise ValueError(
         "each value must be a Secrets Manager ARN (arn:aws:secretsmanager:...) or an SSM "
         "parameter name starting with '/'; never the secret itself"
@@ -945,7 +957,6 @@ def _settings(config: StackConfig, stack: str) -> Settings:
 
 # --- Errors: the key's path, the value, what is allowed, and the command that fixes it --------------
 
-UNSET = "<unset>"
 HIDDEN = "<hidden>"
 # Keys whose values an error never repeats.
 _SECRET_KEYS = frozenset({"pulumiAccessToken"})
@@ -974,7 +985,7 @@ _LIST_OF = {
 
 
 def _qualified(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
+    return qualified_key(PROJECT, key)
 
 
 def _json_keys() -> frozenset[str]:
@@ -986,11 +997,7 @@ def _json_keys() -> frozenset[str]:
 
 def _path(location: Iterable[int | str]) -> str:
     """A pydantic error location as a `pulumi config --path` path: `cicd-pipeline:services[1].branch`."""
-    parts = list(location)
-    path = _qualified(str(parts[0]))
-    for part in parts[1:]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
+    return config_path(PROJECT, location)
 
 
 def _command(location: tuple[int | str, ...], *, remove: bool = False) -> str:
@@ -1031,7 +1038,7 @@ def _error(
     location: tuple[int | str, ...], value: object, allowed: str, fix: str = "", *, remove: bool = False
 ) -> pulumi.RunError:
     fix = fix or _command(location, remove=remove)
-    return pulumi.RunError(f"Invalid config {_path(location)}={_shown(location, value)}: {allowed}. {fix}.")
+    return config_error(_path(location), _shown(location, value), allowed, fix)
 
 
 def _allowed(error: ErrorDetails) -> str:
@@ -1104,9 +1111,7 @@ def load_settings(
     try:
         config = StackConfig.model_validate(_read(config_for))
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        location = tuple(first["loc"])
-        value = UNSET if first["type"] == "missing" else first["input"]
+        first, location, value = first_refusal(invalid)
         fix = ""
         if first["type"] == "too_long":  # the items past the limit are the ones to remove
             fix = _command((*location, MAX_TRIGGER_PATHS), remove=True) + ", and any after it"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from pipeline.artifacts import tls_only_bucket_policy
+from pipeline.artifacts import guard_bucket
 
 SECRETS_KEY_ALIAS = "alias/cicd-state"
 
@@ -102,7 +102,6 @@ class StateBackend(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("cicd:bootstrap:StateBackend", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=True)  # why: the module docstring
 
         self.key = aws.kms.Key(
@@ -113,59 +112,18 @@ class StateBackend(pulumi.ComponentResource):
             policy=key_policy(args.partition, args.account_id),
             opts=kept,
         )
+        # The alias and the bucket's guards are protected with them: `pulumi destroy --exclude-protected`
+        # would otherwise delete `alias/cicd-state`, which every stack's secrets provider names, and strip
+        # the bucket of its TLS-only policy, encryption and public-access block, and suspend versioning.
         self.alias = aws.kms.Alias(
-            f"{name}-key-alias", name=SECRETS_KEY_ALIAS, target_key_id=self.key.key_id, opts=child
+            f"{name}-key-alias", name=SECRETS_KEY_ALIAS, target_key_id=self.key.key_id, opts=kept
         )
 
         # No force_destroy: S3 refuses to delete a bucket that still holds state.
         self.bucket = aws.s3.Bucket(f"{name}-bucket", bucket=state_bucket_name(args.account_id, args.region), opts=kept)
-        bucket_id = self.bucket.id
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
         # Every write of a stack's state keeps the one before it. There is deliberately no lifecycle
         # configuration: state, and its history, never expires.
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=self.key.arn,
-                    ),
-                    # An S3 Bucket Key cuts the KMS requests (and their cost) S3 makes per object:
-                    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=bucket_id,
-            policy=tls_only_bucket_policy(self.bucket.arn),
-            # With the public access block applied first, a policy can never open the bucket.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
+        guard_bucket(name, self.bucket, self.key.arn, kept)
 
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn

@@ -202,6 +202,14 @@ def test_boundary_allows_everything_but_the_ways_out(graph: StackGraph, stack: s
     assert "Condition" not in remove
     assert actions_of(remove) == {"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}
 
+    # An existing user without the boundary must not become the job's way out: its keys, login or groups.
+    users = statements["DenyActingAsUsersOrThroughGroups"]
+    assert users["Effect"] == "Deny"
+    assert "Condition" not in users
+    assert users["Resource"] == ["*"]
+    assert {"iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"} <= actions_of(users)
+    assert {"iam:AddUserToGroup", "iam:PutGroupPolicy", "iam:AttachGroupPolicy"} <= actions_of(users)
+
     edit = statements["DenyChangingTheBoundaries"]
     assert edit["Effect"] == "Deny"
     assert actions_of(edit) == {

@@ -42,7 +42,7 @@ PREVIEW_ROLE = "arn:aws:iam::123456789012:role/cicd-bootstrap-preview-eu-west-1"
 
 @pytest.fixture(scope="module")
 def projects() -> StackGraph:
-    return evaluate_component(
+    graph = evaluate_component(
         build_projects,
         {
             "buildSecrets": [f"PULUMI_ACCESS_TOKEN={SECRET_ARN}", "PULUMI_CONFIG_PASSPHRASE=/ci/passphrase"],
@@ -50,6 +50,10 @@ def projects() -> StackGraph:
             "deployRoleArn": DEPLOY_ROLE,
         },
     )
+    # The tests below check every project and role in turn: with none, each would pass checking nothing.
+    assert len(graph.of_type("aws:codebuild/project:Project")) == 2
+    assert len(graph.of_type("aws:iam/role:Role")) == 2
+    return graph
 
 
 def env_vars(project: Any) -> dict[str, tuple[str, str]]:

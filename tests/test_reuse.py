@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 import pipeline
@@ -51,8 +52,8 @@ BUILD = BuildConfig(
 )
 
 
-def scratch_program() -> None:
-    """A platform team's own program: its names, its region, its pipeline; nothing of cicd-pipeline's config."""
+def team_foundation() -> tuple[SharedResources, pulumi.ResourceOptions]:
+    """The team's account, key, artifact store and alert topic, as the components that follow take them."""
     account = AwsAccount("pay-stg", AwsAccountArgs(region=REGION, default_tags={"Team": "payments"}))
     on_account = account.component_options()
     key = PipelineKey("pay-stg-key", PipelineKeyArgs(account=account, names=NAMES), opts=on_account)
@@ -66,6 +67,12 @@ def scratch_program() -> None:
         topic_arn=topic.arn,
         connection_arn=CONNECTION,
     )
+    return shared, on_account
+
+
+def scratch_program() -> None:
+    """A platform team's own program: its names, its region, its pipeline; nothing of cicd-pipeline's config."""
+    shared, on_account = team_foundation()
     steps = build_steps(preview_role_arn=PREVIEW_ROLE, deploy_role_arn=DEPLOY_ROLE)
     builds = tuple(BuildProjectArgs(NAMES, step, BUILD) for step in steps)
     delivery = DeliveryPipelineArgs(names=NAMES, source=SOURCE, deploy_stack=BUILD.deploy_stack, require_approval=True)
@@ -242,19 +249,7 @@ SERVICES = ("payments", "ledger")
 
 def two_services_program() -> None:
     """Two services' pipelines on one key, store, topic and boundary, composed with pipeline/services.py."""
-    account = AwsAccount("pay-stg", AwsAccountArgs(region=REGION, default_tags={"Team": "payments"}))
-    on_account = account.component_options()
-    key = PipelineKey("pay-stg-key", PipelineKeyArgs(account=account, names=NAMES), opts=on_account)
-    store = ArtifactStore("pay-stg-artifacts", ArtifactStoreArgs(key_arn=key.arn, expiry_days=7), opts=on_account)
-    topic = AlertTopic("pay-stg-alerts", AlertTopicArgs(names=NAMES, key_arn=key.arn), opts=on_account)
-    shared = SharedResources(
-        account=account,
-        key_arn=key.arn,
-        artifact_bucket_name=store.bucket_name,
-        artifact_bucket_arn=store.arn,
-        topic_arn=topic.arn,
-        connection_arn=CONNECTION,
-    )
+    shared, on_account = team_foundation()
     steps = build_steps(preview_role_arn=PREVIEW_ROLE, deploy_role_arn=DEPLOY_ROLE)
     services = [
         ServicePipelineArgs(
@@ -284,7 +279,7 @@ def two_services_program() -> None:
     pipelines = [service_pipeline(service, foundation, opts=on_account) for service in services]
     FailureAlerts(
         "pay-stg-pipeline-failed",
-        FailureAlertArgs(names=NAMES, pipelines=tuple(p.watched() for p in pipelines), topic_arn=topic.arn),
+        FailureAlertArgs(names=NAMES, pipelines=tuple(p.watched() for p in pipelines), topic_arn=shared.topic_arn),
         opts=on_account,
     )
 

@@ -342,6 +342,8 @@ BAD_VALUES: list[tuple[dict[str, Any], str, str]] = [
     ({"buildEnvironment": ["A=1", "A=2"]}, "cicd-pipeline:buildEnvironment[1]", "once"),
     ({"buildEnvironment": ["1BAD=x"]}, "cicd-pipeline:buildEnvironment[0]", "letters, digits and _"),
     ({"buildSecrets": ["TOKEN=plain-text-value"]}, "cicd-pipeline:buildSecrets[0]", "never the secret itself"),
+    ({"buildSecrets": ["TOKEN=arn:aws:secretsmanager:eu-west-1:123456789012:secret:npm-token"]},
+     "cicd-pipeline:buildSecrets[0]", "complete ARN, ending in the -XXXXXX suffix"),
     ({"buildSecrets": ["A=/one", "A=/two"]}, "cicd-pipeline:buildSecrets[1]", "once"),
     ({"tags": ["Project=other"]}, "cicd-pipeline:tags[0]", "reserved"),
     ({"tags": ["aws:owner=x"]}, "cicd-pipeline:tags[0]", "reserved"),

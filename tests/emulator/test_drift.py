@@ -178,10 +178,16 @@ SLACK_ON = {"slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"}
 CHECK_OVERRIDES: dict[str, dict[str, str]] = {"slack": SLACK_ON}
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.name)
-def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
-    breakage, complaint = DRIFTS[check.name]
-    with deployed("dev", overrides=CHECK_OVERRIDES.get(check.name)) as deployment:
+def expect_the_check_to_catch(
+    stack: str,
+    check: Check,
+    drift: tuple[Breakage, str],
+    monkeypatch: pytest.MonkeyPatch,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """`check` passes on a fresh deployment of `stack`, and fails with the drift's complaint once it is applied."""
+    breakage, complaint = drift
+    with deployed(stack, overrides=overrides) as deployment:
         (before,) = verify(deployment, (check,))
         assert before.status == "ok", before.detail
         breakage(deployment, monkeypatch)
@@ -189,6 +195,16 @@ def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest
 
     assert after.status == "failed"
     assert complaint in after.detail
+
+
+def _named(name: str) -> Check:
+    (check,) = (check for check in CHECKS if check.name == name)
+    return check
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.name)
+def test_the_check_fails_once_the_state_drifts(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect_the_check_to_catch("dev", check, DRIFTS[check.name], monkeypatch, CHECK_OVERRIDES.get(check.name))
 
 
 # --- The action rule: what only it can get wrong -------------------------------------------------------
@@ -214,14 +230,19 @@ def drop_the_log_link(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
     events.put_targets(Rule=_action_rule(deployment), Targets=[target])
 
 
-def let_only_the_execution_rule_publish(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
-    """The policy of a stack before action alerts: the action rule's e-mails would be refused."""
+def let_only_one_rule_publish(deployment: Deployment, rule_arn: str) -> None:
+    """The alert topic's policy lets `rule_arn` alone publish, not every alert rule of the stack."""
     sns, topic = deployment.client("sns"), deployment.outputs["alertTopicArn"]
     policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
     for statement in policy["Statement"]:
         if statement["Sid"] == "AllowFailureRuleToPublish":
-            statement["Condition"]["ArnEquals"]["aws:SourceArn"] = deployment.outputs["failureRuleArn"]
+            statement["Condition"]["ArnEquals"]["aws:SourceArn"] = rule_arn
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+
+
+def let_only_the_execution_rule_publish(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
+    """The policy of a stack before action alerts: the action rule's e-mails would be refused."""
+    let_only_one_rule_publish(deployment, deployment.outputs["failureRuleArn"])
 
 
 ACTION_DRIFTS: dict[str, tuple[Breakage, str]] = {
@@ -233,16 +254,7 @@ ACTION_DRIFTS: dict[str, tuple[Breakage, str]] = {
 
 @pytest.mark.parametrize("name", ACTION_DRIFTS)
 def test_the_check_fails_once_the_action_rule_drifts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    (check,) = (check for check in CHECKS if check.name == name)
-    breakage, complaint = ACTION_DRIFTS[name]
-    with deployed("dev") as deployment:
-        (before,) = verify(deployment, (check,))
-        assert before.status == "ok", before.detail
-        breakage(deployment, monkeypatch)
-        (after,) = verify(deployment, (check,))
-
-    assert after.status == "failed"
-    assert complaint in after.detail
+    expect_the_check_to_catch("dev", _named(name), ACTION_DRIFTS[name], monkeypatch)
 
 
 # --- Several services in one stack (Pulumi.platform.yaml): what only a stack of many pipelines can get wrong
@@ -270,12 +282,7 @@ def alert_on_the_workers_failures(deployment: Deployment, _: pytest.MonkeyPatch)
 
 def let_only_the_last_rule_publish(deployment: Deployment, _: pytest.MonkeyPatch) -> None:
     """What one topic policy per failure alert did: the last one written names only its own rule."""
-    sns, topic = deployment.client("sns"), deployment.outputs["alertTopicArn"]
-    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
-    for statement in policy["Statement"]:
-        if statement["Sid"] == "AllowFailureRuleToPublish":
-            statement["Condition"]["ArnEquals"]["aws:SourceArn"] = _service(deployment, "web").outputs["failureRuleArn"]
-    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    let_only_one_rule_publish(deployment, _service(deployment, "web").outputs["failureRuleArn"])
 
 
 SERVICE_DRIFTS: dict[str, tuple[Breakage, str]] = {
@@ -287,13 +294,4 @@ SERVICE_DRIFTS: dict[str, tuple[Breakage, str]] = {
 
 @pytest.mark.parametrize("name", SERVICE_DRIFTS)
 def test_the_check_fails_once_one_services_state_drifts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    (check,) = (check for check in CHECKS if check.name == name)
-    breakage, complaint = SERVICE_DRIFTS[name]
-    with deployed("platform") as deployment:
-        (before,) = verify(deployment, (check,))
-        assert before.status == "ok", before.detail
-        breakage(deployment, monkeypatch)
-        (after,) = verify(deployment, (check,))
-
-    assert after.status == "failed"
-    assert complaint in after.detail
+    expect_the_check_to_catch("platform", _named(name), SERVICE_DRIFTS[name], monkeypatch)

@@ -191,12 +191,19 @@ def test_the_command_deploys_bootstrap_then_pipeline_verifies_both_and_destroys_
     assert re.search(r"^Verified in \d+ ms: 11 ok, 0 failed$", printed, re.MULTILINE)  # the bootstrap
     assert re.search(r"^Verified in \d+ ms: 18 ok, 0 failed$", printed, re.MULTILINE)  # the pipeline and its links
     assert "same account (123456789012 -> 123456789012)" in printed
-    # The bootstrap's bucket and key are protected: the refusal, then the administrator's unprotect.
+    # The bootstrap's bucket and key (with the alias and the bucket's guards) are protected: the
+    # refusal, then the administrator's unprotect.
     refusal = destroying["bootstrap"][:2]
     assert refusal[0].startswith("  pulumi destroy refuses, deleting nothing: ")
     assert sorted(refusal[0].partition(": ")[2].split(" protected")[0].split(", ")) == [
         "cicd-state-bucket",
+        "cicd-state-encryption",
         "cicd-state-key",
+        "cicd-state-key-alias",
+        "cicd-state-ownership",
+        "cicd-state-public-access",
+        "cicd-state-tls-only",
+        "cicd-state-versioning",
     ]
     assert refusal[1].startswith("  pulumi state unprotect --all")
     assert "What is left in account 123456789012, by the services' own list calls" in lines

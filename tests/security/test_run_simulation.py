@@ -25,7 +25,7 @@ from harness.run_simulation import (
     Request,
     Simulation,
     describe,
-    refused_without,
+    refusals_of_call,
     resolve,
     scopes,
 )
@@ -236,13 +236,7 @@ def test_the_steps_reach_the_backend_as_their_assumed_roles() -> None:
 
 @pytest.mark.parametrize("call_id", [call.id for call in RUN_CALLS])
 def test_each_call_is_refused_when_its_grant_is_removed(call_id: str) -> None:
-    checked, failures = 0, []
-    for simulated in SIMULATED:
-        simulation = simulation_of(simulated)
-        for request in simulation.requests:
-            if request.call.id == call_id:
-                checked += 1
-                failures += [f"{simulated}: {failure}" for failure in refused_without(simulation.model, request)]
+    checked, failures = refusals_of_call(call_id, ((simulated, simulation_of(simulated)) for simulated in SIMULATED))
     assert checked, f"{call_id} applies in no variant"
     assert failures == []
 
