@@ -10,6 +10,8 @@ several services' pipelines in one stack.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import secrets
 from typing import Any
 
@@ -22,8 +24,22 @@ from harness.stack_config import PROJECT_DIR, qualify
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 TOKEN_KEY = "pulumiAccessToken"
+
+
+def made_up_hex(byte_count: int, purpose: str) -> str:
+    """Random hex, new each run, so no literal secret is committed.
+
+    Under pytest-xdist every worker collects the tests itself and the workers' test ids must agree
+    (a token is part of some ids), so there it is derived from the run's id, which they share.
+    """
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        return secrets.token_hex(byte_count)
+    return hashlib.sha256(f"{run_id}:{purpose}".encode()).hexdigest()[: 2 * byte_count]
+
+
 # Made up per run: a literal token here would itself be a committed secret.
-PULUMI_TOKEN = "pul-" + secrets.token_hex(20)
+PULUMI_TOKEN = "pul-" + made_up_hex(20, "pulumi-token")
 GITHUB_REPOSITORY = "my-org/my-service"
 
 ALL_OPTIONS: dict[str, Any] = {

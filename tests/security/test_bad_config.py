@@ -7,7 +7,6 @@ validation that moved after the first resource (and would leave a half-built sta
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +15,27 @@ import pytest
 
 from harness.capture import ProgramFailedError, evaluate
 from harness.stack_config import qualify
-from tests.security.conftest import ACCOUNT_ID, PULUMI_TOKEN, TOKEN_KEY, VARIANTS, declared_keys, undeclared_keys
+from tests.security.conftest import (
+    ACCOUNT_ID,
+    PULUMI_TOKEN,
+    TOKEN_KEY,
+    VARIANTS,
+    declared_keys,
+    made_up_hex,
+    undeclared_keys,
+)
 from tests.test_settings import BAD_VALUES
 
 SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:other-AbCdEf"
 # The shapes of a Slack incoming-webhook URL and a bot token (https://docs.slack.dev/authentication/tokens).
 # Made up per run, in the shapes people paste by mistake: a literal would itself look like a committed secret.
-SLACK_WEBHOOK = "https://hooks.slack.com/services/T00000000/B00000000/" + secrets.token_hex(12)
+# (made_up_hex: the same in every pytest-xdist worker, as the token is part of a test id.)
+SLACK_WEBHOOK = "https://hooks.slack.com/services/T00000000/B00000000/" + made_up_hex(12, "slack-webhook")
 SLACK_TOKEN = (
-    "xoxb-" + "-".join(str(secrets.randbelow(10**10)).zfill(10) for _ in range(2)) + "-" + secrets.token_hex(8)
+    "xoxb-"
+    + "-".join(str(int(made_up_hex(8, f"slack-token-{part}"), 16) % 10**10).zfill(10) for part in range(2))
+    + "-"
+    + made_up_hex(8, "slack-token")
 )
 
 
