@@ -25,7 +25,7 @@ import pulumi
 
 from pipeline.artifacts import ArtifactStore, ArtifactStoreArgs
 from pipeline.boundary import PermissionsBoundary, PermissionsBoundaryArgs
-from pipeline.build import BuildConfig, BuildProjectArgs, BuildSecret, build_steps
+from pipeline.build import BuildConfig, BuildProjectArgs, build_steps
 from pipeline.chatbot import SlackAlerts, SlackAlertsArgs, slack_alerts_name
 from pipeline.delivery import DeliveryPipelineArgs
 from pipeline.encryption import PipelineKey, PipelineKeyArgs
@@ -112,7 +112,7 @@ def build_config(settings: Settings, service: ServiceSettings | None = None) -> 
         timeout_minutes=settings.build_timeout_minutes,
         log_retention_days=settings.log_retention_days,
         variables=tuple(settings.build_environment),
-        secrets=tuple(BuildSecret(secret.name, secret.reference, secret.store) for secret in settings.build_secrets),
+        secrets=settings.build_secrets,
         directory=service.directory,
         coverage_format=service.coverage_format,
     )

@@ -1153,8 +1153,3 @@ def describe(judgement: Judgement) -> str:
     alone = " (alone)" if judgement.only_through_stand_ins else ""
     notes += "".join(f"\n    granted through a modelled policy{alone}: {note}" for note in judgement.stand_ins)
     return f"{judgement.request} [{verdict}] {dict(judgement.request.context)}{notes}"
-
-
-def simulate(graphs: Sequence[StackGraph], calls: Iterable[RunCall] = RUN_CALLS) -> list[Judgement]:
-    """Judge every call of the catalogue that applies to the joined graphs."""
-    return Simulation.of(graphs, calls).judgements()

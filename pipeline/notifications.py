@@ -141,9 +141,6 @@ EMAIL_TEMPLATES: Mapping[AlertKind, str] = MappingProxyType(
         f'(execution <execution>). Log: <log> Details: {EXECUTION_CONSOLE_URL}"',
     }
 )
-# The names the execution alert's parts had before action alerts; other modules and tests read them.
-ALERT_TEMPLATE = EMAIL_TEMPLATES["execution"]
-ALERT_INPUT_PATHS = input_paths(ALERT_TEMPLATE, "execution")
 
 
 def alert_event_pattern(kind: AlertKind, pipeline_name: pulumi.Input[str], states: Sequence[str]) -> pulumi.Output[str]:
@@ -155,11 +152,6 @@ def alert_event_pattern(kind: AlertKind, pipeline_name: pulumi.Input[str], state
             "detail": {"pipeline": [pipeline_name], "state": list(states)},
         }
     )
-
-
-def failure_event_pattern(pipeline_name: pulumi.Input[str], states: tuple[str, ...]) -> pulumi.Output[str]:
-    """Match this pipeline's execution state changes in the alerting states, nothing else."""
-    return alert_event_pattern("execution", pipeline_name, states)
 
 
 def topic_policy(

@@ -51,32 +51,6 @@ from pipeline.reports import (
     CoverageFormat,
 )
 
-# The public names, the imported ones included: modules that still import them from here keep working.
-__all__ = [
-    "ASSUME_ROLE_VARIABLE",
-    "BACKEND_URL_VARIABLE",
-    "COMPUTE_TYPES",
-    "DERIVED_NAMES",
-    "EXECUTION_MODES",
-    "GITHUB_OIDC_HOST",
-    "PIPELINE_STATES",
-    "PROJECT",
-    "PULUMI_TOKEN_VARIABLE",
-    "SERVICE_NAME_MAX",
-    "STACK_VARIABLE",
-    "BuildSecret",
-    "DerivedName",
-    "GitHubSettings",
-    "ServiceConfig",
-    "ServiceSettings",
-    "Settings",
-    "SlackSettings",
-    "SourceSettings",
-    "StackConfig",
-    "load_settings",
-    "max_service_name_length",
-]
-
 PROJECT = "cicd-pipeline"
 
 SourceType = Literal["codestar", "s3"]

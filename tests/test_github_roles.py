@@ -30,11 +30,10 @@ from harness.capture import RegisteredResource, StackGraph, evaluate
 from harness.fake_aws import ACCOUNT_ID
 from harness.run_simulation import AccessModel, ContextValue, Simulation, describe, refusals_of_call, resolve
 from harness.stack_config import qualify
-from pipeline.github import GITHUB_OIDC_AUDIENCE
+from pipeline.github import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from pipeline.github_calls import A_CONFIG_TAG, GITHUB_CALLS, github_calls_by_id
 from pipeline.github_grants import NOT_GRANTED_CREATES, UNSCOPABLE_ACTIONS, UNSCOPABLE_READS
 from pipeline.run_calls import Actor
-from pipeline.settings import GITHUB_OIDC_HOST
 from tests.security.policies import RequestContext, actions, allowed, resources
 from tests.support import settings_for
 

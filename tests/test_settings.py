@@ -12,6 +12,7 @@ import yaml
 from pulumi.runtime.sync_await import _sync_await
 
 from harness.stack_config import PROJECT_DIR, qualify, stack_config
+from pipeline.build import BuildSecret
 from pipeline.chatbot import (
     CONFIGURATION_NAME_MAX,
     CONFIGURATION_NAME_PATTERN,
@@ -24,7 +25,6 @@ from pipeline.settings import (
     DERIVED_NAMES,
     EXECUTION_MODES,
     SERVICE_NAME_MAX,
-    BuildSecret,
     ServiceConfig,
     ServiceSettings,
     Settings,
