@@ -14,9 +14,11 @@ OrganizationAccountAccessRole (https://docs.aws.amazon.com/organizations/latest/
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
@@ -25,10 +27,13 @@ from unittest import mock
 
 import boto3
 import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.core.models import DEFAULT_ACCOUNT_ID, MockAWS
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
@@ -65,6 +70,42 @@ def partition_of(region: str) -> Partition:
     raise EmulatorError(f"{region} is in no AWS partition botocore knows")
 
 
+@cache
+def _shared_loader() -> botocore.loaders.Loader:
+    """One botocore loader for every session of every emulator in this process.
+
+    A loader caches the service models it has read; each boto3 session otherwise gets its own and
+    reads each model's JSON again. The emulator makes a session per account, per run.
+    """
+    return botocore.loaders.create_loader()
+
+
+@cache
+def _aws_managed_policy_documents() -> dict[str, Any]:
+    """moto's copy of AWS's managed policies (4.7 MB of JSON), parsed once per process."""
+    documents: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return documents
+
+
+def _managed_policy_loader(partitions: set[str]) -> Callable[[IAMBackend], list[ManagedPolicy]]:
+    """What moto's IAMBackend._init_aws_policies does, for the partitions the emulator serves only.
+
+    moto keeps an IAM backend per account for each of its five partitions and, asked to, parses and
+    loads all ~1,300 policies into each: 0.6 s per account. An AWS account is in one partition, the
+    one its regions are in, so the other four copies are never read here; the documents are moto's.
+    """
+
+    def load(backend: IAMBackend) -> list[ManagedPolicy]:
+        if backend.region_name not in partitions:  # an IAM backend's region is its partition
+            return []
+        return [
+            AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, document)
+            for name, document in _aws_managed_policy_documents().items()
+        ]
+
+    return load
+
+
 def forget_everything() -> None:
     """Empty moto's account state; mock_aws does this itself, the server (sharing this process's state) does not."""
     moto_api_backend.reset()
@@ -77,14 +118,21 @@ class Emulator:
     AWS CLI or boto3 in another shell can look at what was deployed (`endpoint_url`).
 
     `aws_managed_policies` loads AWS's managed policies into every account, as AWS has them, for a
-    program that attaches one (the bootstrap). moto takes about 0.4 s and 100 MB per account to
-    load its ~1,300 of them, so a program that attaches none (the pipeline) is faster without.
+    program that attaches one (the bootstrap), in the partition of the regions it serves (see
+    _managed_policy_loader); a program that attaches none (the pipeline) is faster without.
     """
 
     def __init__(self, *, server: bool = False, port: int = 0, aws_managed_policies: bool = False) -> None:
         self._server_wanted = server
         self._port = port
         self._config: DefaultConfig = WITH_AWS_MANAGED_POLICIES if aws_managed_policies else {}
+        # The partitions of the regions clients were made for: where AWS's managed policies are loaded.
+        self._partitions: set[str] = set()
+        self._managed_policies: Any = (
+            mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policy_loader(self._partitions))
+            if aws_managed_policies
+            else None
+        )
         self._server: ThreadedMotoServer | None = None
         self._server_config: Any = None
         self._in_process: Any = None
@@ -94,6 +142,8 @@ class Emulator:
         self.endpoint_url: str | None = None
 
     def __enter__(self) -> Emulator:
+        if self._managed_policies is not None:
+            self._managed_policies.start()
         if self._server_wanted:
             # One access-log line per boto3 call would drown the progress lines.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -128,6 +178,8 @@ class Emulator:
         if self._in_process is not None:
             self._in_process.stop()
             self._in_process = None
+        if self._managed_policies is not None:
+            self._managed_policies.stop()
 
     @property
     def backend(self) -> str:
@@ -166,6 +218,7 @@ class Emulator:
     def _client(self, service: str, region: str, account: str) -> Any:
         key = (service, region, account)
         if key not in self._clients:
+            self._partitions.add(partition_of(region).name)
             session = self._sessions.get(account) or self._session_for(account, region)
             self._clients[key] = session.client(
                 service,
@@ -185,7 +238,9 @@ class Emulator:
 
 
 def _validated_session(credentials: dict[str, str]) -> boto3.Session:
-    session = boto3.Session(**credentials)
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader())
+    session = boto3.Session(botocore_session=core, **credentials)
     # A user's AWS_ENDPOINT_URL or profile endpoints must not redirect the emulator's calls.
     session._session.set_config_variable("ignore_configured_endpoint_urls", True)
     validation.install(session)

@@ -9,17 +9,21 @@ work by, so a missing edge here is a missing edge in AWS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import runpy
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -160,6 +164,19 @@ def _let_stragglers_finish() -> None:
             task.exception()  # retrieved: each is a consequence of the failure already reported
 
 
+def _without_stack_traces() -> Any:
+    """Registrations that carry an empty stack trace, for the length of one evaluation.
+
+    The SDK walks the whole Python stack for each registration and turns every frame into a file
+    URI, so that the engine can show where a resource was declared; the mock monitor drops it. Under
+    pytest the stack is deep and that walk was a fifth of each evaluation's time. Nothing here reads
+    a source position, and an SDK without the function is left as it is.
+    """
+    if not hasattr(runtime_resource, "_get_stack_trace"):
+        return contextlib.nullcontext()
+    return mock.patch.object(runtime_resource, "_get_stack_trace", source_pb2.StackTrace)
+
+
 def _resolve(value: Any) -> Any:
     if isinstance(value, pulumi.Output):
         return _resolve(_sync_await(value.future()))
@@ -207,12 +224,13 @@ def evaluate(
             program()
 
     failure: BaseException | None = None
-    try:
-        _sync_await(run_pulumi_func(run))
-    except Exception as error:
-        failure = error
-    if failure is not None:
-        _let_stragglers_finish()
+    with _without_stack_traces():
+        try:
+            _sync_await(run_pulumi_func(run))
+        except Exception as error:
+            failure = error
+        if failure is not None:
+            _let_stragglers_finish()
     root = runtime_settings.get_root_resource()
     exports = _resolve(dict(getattr(root, "outputs", {}))) if failure is None else {}
     graph = StackGraph(resources=monitor.registered, exports=exports, invokes=monitor.invokes)

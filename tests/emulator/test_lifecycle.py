@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
+import runpy
 import sys
 from collections.abc import Callable
 
@@ -29,7 +29,7 @@ from emulator.resources import TRANSLATORS
 from emulator.verify import failures, verify
 from harness.capture import evaluate
 from harness.fake_aws import autoname
-from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR
+from harness.stack_config import BOOTSTRAP_DIR
 from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
 from tools.readme import DOCS_DIR, read_section
 
@@ -217,26 +217,44 @@ def test_the_command_deploys_bootstrap_then_pipeline_verifies_both_and_destroys_
     )
 
 
-def test_keep_serves_the_stack_to_the_aws_cli_until_enter() -> None:
-    command = [sys.executable, "-m", "emulator", "--stack", "dev", "--keep"]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    with subprocess.Popen(
-        command, cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment
-    ) as process:
-        assert process.stdout is not None
-        endpoint = ""
-        for line in process.stdout:
-            if found := re.search(r"export AWS_ENDPOINT_URL=(\S+)", line):
-                endpoint = found.group(1)
-            if line.startswith("Press Enter"):
-                break
+class EnterAfterLooking:
+    """Standard input for `--keep`: before it answers Enter, it looks at the served stack from outside,
+    as a user in another shell would: a boto3 client that knows only the printed endpoint, over HTTP.
+    """
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.printed = ""
+        self.pipelines: list[str] = []
+
+    def readline(self) -> str:
+        self.printed += self.capsys.readouterr().out
+        assert self.printed.rstrip().endswith("Press Enter (or Ctrl-C) to destroy the stacks and stop the emulator.")
+        found = re.search(r"export AWS_ENDPOINT_URL=(\S+)", self.printed)
+        assert found is not None, self.printed
+        endpoint = found.group(1)
         assert endpoint.startswith("http://127.0.0.1:")
         outside = boto3.Session(**FAKE_CREDENTIALS).client("codepipeline", region_name=REGION, endpoint_url=endpoint)
-        names = [pipeline["name"] for pipeline in outside.list_pipelines()["pipelines"]]
-        remainder, _ = process.communicate("\n", timeout=60)
+        self.pipelines = [pipeline["name"] for pipeline in outside.list_pipelines()["pipelines"]]
+        return "\n"
 
-    assert names == [autoname("cicd-dev-pipeline")]
-    assert process.returncode == 0, remainder
+
+def test_keep_serves_the_stack_to_the_aws_cli_until_enter(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python -m emulator` as make local runs it, in this process: its HTTP server is what is looked at.
+    enter = EnterAfterLooking(capsys)
+    monkeypatch.setattr(sys, "stdin", enter)
+    monkeypatch.setattr(sys, "argv", ["python -m emulator", "--stack", "dev", "--keep"])
+    for variable in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("emulator", run_name="__main__", alter_sys=True)
+    remainder = capsys.readouterr().out
+
+    assert enter.pipelines == [autoname("cicd-dev-pipeline")]
+    assert exit_.value.code == 0, enter.printed + remainder
     assert "Nothing is left." in remainder
 
 
