@@ -32,7 +32,6 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.core.models import DEFAULT_ACCOUNT_ID, MockAWS
-from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
@@ -83,6 +82,8 @@ def _shared_loader() -> botocore.loaders.Loader:
 @cache
 def _aws_managed_policy_documents() -> dict[str, Any]:
     """moto's copy of AWS's managed policies (4.7 MB of JSON), parsed once per process."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: PLC0415 - 30 ms, only if used
+
     documents: dict[str, Any] = json.loads(aws_managed_policies_data)
     return documents
 

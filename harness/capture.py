@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import runpy
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -237,3 +239,25 @@ def evaluate(
     if failure is not None:
         raise ProgramFailedError(failure, graph) from failure
     return graph
+
+
+def evaluate_once(
+    stack: str = "dev",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    secret_keys: list[str] | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> StackGraph:
+    """`evaluate` of a shipped program under the default mocks, once per process for each configuration.
+
+    For tests that only read the graph: every caller of one configuration gets the same StackGraph,
+    so none may change it, and a test that patches what the program calls must use `evaluate`, or
+    it would read an evaluation made before its patch. Each evaluation takes 60-100 ms, and most
+    configurations are read by several test modules.
+    """
+    return _evaluated(stack, json.dumps(overrides or {}, sort_keys=True), tuple(sorted(secret_keys or ())), project_dir)
+
+
+@functools.cache
+def _evaluated(stack: str, overrides: str, secret_keys: tuple[str, ...], project_dir: Path) -> StackGraph:
+    return evaluate(stack, json.loads(overrides), secret_keys=list(secret_keys), project_dir=project_dir)

@@ -7,7 +7,6 @@ config keys are qualified with its own project name, as the CLI does for the pro
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from collections.abc import Mapping
@@ -41,14 +40,14 @@ def _parsed(path: Path, mtime_ns: int, size: int) -> Any:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
 
 
-def read_yaml(path: Path) -> Any:
-    """A YAML file's data: a private copy, so a caller may change it."""
+def _read_yaml(path: Path) -> Any:
+    """A YAML file's data, shared by every caller: read it, never change it."""
     version = path.stat()
-    return copy.deepcopy(_parsed(path, version.st_mtime_ns, version.st_size))
+    return _parsed(path, version.st_mtime_ns, version.st_size)
 
 
 def _project_file(project_dir: Path) -> dict[str, Any]:
-    document: dict[str, Any] = read_yaml(project_dir / "Pulumi.yaml")
+    document: dict[str, Any] = _read_yaml(project_dir / "Pulumi.yaml")
     return document
 
 
@@ -78,7 +77,7 @@ def stack_config(
     values: dict[str, Any] = project_defaults(project_dir)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
-        values.update((read_yaml(stack_file) or {}).get("config", {}))
+        values.update((_read_yaml(stack_file) or {}).get("config", {}))
     for key, value in (overrides or {}).items():
         if value is None:
             values.pop(qualify(key, project), None)

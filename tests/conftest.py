@@ -7,17 +7,17 @@ import logging
 
 import pytest
 
-from harness.capture import StackGraph, evaluate
+from harness.capture import StackGraph, evaluate_once
 
 
 @pytest.fixture(scope="session")
 def dev_graph() -> StackGraph:
-    return evaluate("dev")
+    return evaluate_once("dev")
 
 
 @pytest.fixture(scope="session")
 def prod_graph() -> StackGraph:
-    return evaluate("prod")
+    return evaluate_once("prod")
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])

@@ -17,7 +17,7 @@ import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
-from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate, evaluate_once
 from harness.samples import SAMPLE_EVENTS, SAMPLE_PIPELINE
 from pipeline.chatbot import (
     CHATBOT_API_REGIONS,
@@ -463,11 +463,11 @@ SLACK_ON = {"slackWorkspaceId": WORKSPACE, "slackChannelId": CHANNEL}
 @pytest.fixture(scope="module")
 def platform() -> StackGraph:
     """Pulumi.platform.yaml's three services' pipelines, with Slack on."""
-    return evaluate("platform", SLACK_ON)
+    return evaluate_once("platform", SLACK_ON)
 
 
 def test_the_stack_without_slack_keys_has_no_channel() -> None:
-    graph = evaluate("dev")
+    graph = evaluate_once("dev")
     assert graph.of_type(CHATBOT) == []
     assert graph.of_type("cicd:chatbot:SlackAlerts") == []
     assert [name for name in graph.exports if name.startswith("slack")] == []
@@ -497,5 +497,5 @@ def test_the_stack_exports_the_channel_and_caps_its_role(platform: StackGraph) -
 
 
 def test_the_boundary_allows_chatbots_reads_only_with_slack_on() -> None:
-    boundary = evaluate("platform").one("aws:iam/policy:Policy", "-boundary")
+    boundary = evaluate_once("platform").one("aws:iam/policy:Policy", "-boundary")
     assert "ChatbotNotificationsOnly" not in statements_by_sid(policy(boundary.inputs["policy"]))

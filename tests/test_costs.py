@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from benchmarks.costs import UnpricedResourceError, idle_price, itemise, total
-from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate_once
 from harness.stack_config import BOOTSTRAP_DIR
 
 KEY = "aws:kms/key:Key"
@@ -56,7 +56,7 @@ def test_the_dev_stack_idles_at_one_rotating_key(dev_graph: StackGraph) -> None:
 
 def test_the_bootstrap_idles_at_its_one_rotating_state_key_and_keeps_its_state() -> None:
     """The state backend's own charge: its secrets key; its bucket bills what it holds, and never expires it."""
-    bootstrap = evaluate("dev", project_dir=BOOTSTRAP_DIR)
+    bootstrap = evaluate_once("dev", project_dir=BOOTSTRAP_DIR)
     lines = itemise(bootstrap)
     billed = [(line.name, line.price.monthly_usd, line.price.eventually) for line in lines if line.price.eventually]
 

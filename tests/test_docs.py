@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from harness.capture import StackGraph, evaluate
+from harness.capture import StackGraph, evaluate_once
 from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR
 from tools.readme import DOCS_DIR, README, markdown_files, read_section, unbalanced_markers
 
@@ -217,7 +217,7 @@ def totals(line: re.Pattern[str], text: str) -> list[dict[str, int]]:
 def test_the_quick_start_shows_what_the_dev_stacks_register(dev_graph: StackGraph) -> None:
     """The pasted output and its explanation say what the programs register today, or `make local` is re-run."""
     quickstart = read_section(README, "quickstart")
-    bootstrap, pipeline = counts(evaluate("dev", project_dir=BOOTSTRAP_DIR)), counts(dev_graph)
+    bootstrap, pipeline = counts(evaluate_once("dev", project_dir=BOOTSTRAP_DIR)), counts(dev_graph)
     stale = "the quick start is stale: paste a fresh `make local` and update what the counts count"
 
     assert totals(DEPLOYED, quickstart) == [bootstrap, pipeline], stale

@@ -26,7 +26,7 @@ import parliament
 import pulumi
 import pytest
 
-from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate, evaluate_once
 from harness.fake_aws import ACCOUNT_ID
 from harness.run_simulation import AccessModel, ContextValue, Simulation, describe, refusals_of_call, resolve
 from harness.stack_config import qualify
@@ -55,7 +55,7 @@ def github_graph(stack: str, *options: tuple[str, str | None]) -> StackGraph:
     """`stack` with GitHub access for REPOSITORY, plus `options` as (key, value) config pairs."""
     overrides = {"githubRepository": REPOSITORY, **dict(options)}
     secret = [qualify(TOKEN_KEY)] if TOKEN_KEY in overrides else []
-    return evaluate(stack, overrides, secret_keys=secret)
+    return evaluate_once(stack, overrides, secret_keys=secret)
 
 
 SLACK = (("slackWorkspaceId", "T07EA123LEP"), ("slackChannelId", "C07EZ1ABC23"))

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate, evaluate_once
 from harness.graph_checks import on_default_provider, unknown_inputs
 from pipeline.settings import DERIVED_NAMES, max_service_name_length
 from tests.security.conftest import graph_of
@@ -33,7 +33,7 @@ def resource_counts(graph: StackGraph) -> Counter[str]:
 
 
 def test_dev_stack_resources() -> None:
-    counts = resource_counts(evaluate("dev"))
+    counts = resource_counts(evaluate_once("dev"))
     assert counts == {
         "aws:kms/key:Key": 1,
         "aws:kms/alias:Alias": 1,
@@ -145,7 +145,7 @@ def test_dev_skips_approval_and_prod_requires_it(dev_graph: StackGraph, prod_gra
 
 @pytest.mark.parametrize(("stack", "force_destroy"), [("dev", True), ("prod", False)])
 def test_artifact_bucket_force_destroy_defaults_by_environment(stack: str, force_destroy: bool) -> None:
-    assert evaluate(stack).one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is force_destroy
+    assert evaluate_once(stack).one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is force_destroy
 
 
 def test_s3_source_replaces_the_connection_and_the_git_trigger() -> None:

@@ -21,7 +21,7 @@ import pytest
 from benchmarks.bench import floor_classes
 from benchmarks.costs import idle_price, itemise
 from emulator.resources import TRANSLATORS
-from harness.capture import ProgramFailedError, StackGraph, evaluate
+from harness.capture import ProgramFailedError, StackGraph, evaluate, evaluate_once
 from harness.resource_types import RESOURCE_TYPES, Price, ResourceType, Translator, autoname
 from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR, qualify
 from tools.diagram import mermaid, type_label
@@ -60,10 +60,10 @@ def stacks_of(project_dir: str) -> list[str]:
 @functools.cache
 def every_graph() -> dict[str, StackGraph]:
     """Each stack file of both programs, and each pipeline stack again with every option on."""
-    graphs = {f"bootstrap {stack}": evaluate(stack, project_dir=BOOTSTRAP_DIR) for stack in stacks_of("bootstrap")}
+    graphs = {f"bootstrap {stack}": evaluate_once(stack, project_dir=BOOTSTRAP_DIR) for stack in stacks_of("bootstrap")}
     for stack in stacks_of("."):
-        graphs[stack] = evaluate(stack)
-        graphs[f"{stack} every option"] = evaluate(stack, EVERY_OPTION, secret_keys=[qualify(TOKEN_KEY)])
+        graphs[stack] = evaluate_once(stack)
+        graphs[f"{stack} every option"] = evaluate_once(stack, EVERY_OPTION, secret_keys=[qualify(TOKEN_KEY)])
     return graphs
 
 

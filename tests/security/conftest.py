@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.capture import RegisteredResource, StackGraph, evaluate
+from harness.capture import RegisteredResource, StackGraph, evaluate_once
 from harness.stack_config import PROJECT_DIR, qualify
 
 ACCOUNT_ID = "123456789012"
@@ -96,7 +96,7 @@ def secret_keys(overrides: dict[str, Any]) -> list[str]:
 @functools.cache
 def graph_of(variant: str) -> StackGraph:
     stack, overrides = VARIANTS[variant]
-    return evaluate(stack, overrides, secret_keys=secret_keys(overrides))
+    return evaluate_once(stack, overrides, secret_keys=secret_keys(overrides))
 
 
 def undeclared_keys(variant: str) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.capture import StackGraph, evaluate
+from harness.capture import StackGraph, evaluate, evaluate_once
 from harness.fake_aws import FakeAws
 from harness.run_simulation import (
     AccessModel,
@@ -93,7 +93,7 @@ SIMULATED = [*VARIANTS, *JOINED]
 @functools.cache
 def graph_of(variant: str) -> StackGraph:
     stack, overrides = VARIANTS[variant]
-    return evaluate(stack, overrides, secret_keys=[qualify(TOKEN_KEY)] if TOKEN_KEY in overrides else [])
+    return evaluate_once(stack, overrides, secret_keys=[qualify(TOKEN_KEY)] if TOKEN_KEY in overrides else [])
 
 
 @functools.cache
