@@ -35,6 +35,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID, MockAWS
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
+from moto.settings import load_iam_aws_managed_policies
 
 from emulator import validation
 from emulator.errors import EmulatorError
@@ -91,13 +92,15 @@ def _aws_managed_policy_documents() -> dict[str, Any]:
 def _managed_policy_loader(partitions: set[str]) -> Callable[[IAMBackend], list[ManagedPolicy]]:
     """What moto's IAMBackend._init_aws_policies does, for the partitions the emulator serves only.
 
-    moto keeps an IAM backend per account for each of its five partitions and, asked to, parses and
-    loads all ~1,300 policies into each: 0.6 s per account. An AWS account is in one partition, the
-    one its regions are in, so the other four copies are never read here; the documents are moto's.
+    moto keeps an IAM backend per account for each of its five partitions and, when its switch is on
+    (WITH_AWS_MANAGED_POLICIES), parses and loads all ~1,300 policies into each: 0.6 s per account.
+    An AWS account is in one partition, the one its regions are in, so the other four copies are
+    never read here; the switch and the documents stay moto's.
     """
 
     def load(backend: IAMBackend) -> list[ManagedPolicy]:
-        if backend.region_name not in partitions:  # an IAM backend's region is its partition
+        # An IAM backend's region is its partition.
+        if not load_iam_aws_managed_policies() or backend.region_name not in partitions:
             return []
         return [
             AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, document)
@@ -129,10 +132,8 @@ class Emulator:
         self._config: DefaultConfig = WITH_AWS_MANAGED_POLICIES if aws_managed_policies else {}
         # The partitions of the regions clients were made for: where AWS's managed policies are loaded.
         self._partitions: set[str] = set()
-        self._managed_policies: Any = (
-            mock.patch.object(IAMBackend, "_init_aws_policies", _managed_policy_loader(self._partitions))
-            if aws_managed_policies
-            else None
+        self._managed_policies = mock.patch.object(
+            IAMBackend, "_init_aws_policies", _managed_policy_loader(self._partitions)
         )
         self._server: ThreadedMotoServer | None = None
         self._server_config: Any = None
@@ -143,8 +144,7 @@ class Emulator:
         self.endpoint_url: str | None = None
 
     def __enter__(self) -> Emulator:
-        if self._managed_policies is not None:
-            self._managed_policies.start()
+        self._managed_policies.start()
         if self._server_wanted:
             # One access-log line per boto3 call would drown the progress lines.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -179,8 +179,7 @@ class Emulator:
         if self._in_process is not None:
             self._in_process.stop()
             self._in_process = None
-        if self._managed_policies is not None:
-            self._managed_policies.stop()
+        self._managed_policies.stop()
 
     @property
     def backend(self) -> str:
