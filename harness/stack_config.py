@@ -46,14 +46,15 @@ def _read_yaml(path: Path) -> Any:
     return _parsed(path, version.st_mtime_ns, version.st_size)
 
 
-def _project_file(project_dir: Path) -> dict[str, Any]:
+def project_file(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """`<project_dir>/Pulumi.yaml` as data, shared by every caller: read it, never change it."""
     document: dict[str, Any] = _read_yaml(project_dir / "Pulumi.yaml")
     return document
 
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
     """The `name:` of `<project_dir>/Pulumi.yaml`: the namespace of its config and set_mocks' project."""
-    return str(_project_file(project_dir)["name"])
+    return str(project_file(project_dir)["name"])
 
 
 def qualify(key: str, project: str = PROJECT) -> str:
@@ -62,7 +63,7 @@ def qualify(key: str, project: str = PROJECT) -> str:
 
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    declared = _project_file(project_dir).get("config") or {}
+    declared = project_file(project_dir).get("config") or {}
     project = project_name(project_dir)
     return {qualify(key, project): spec["default"] for key, spec in declared.items() if "default" in spec}
 

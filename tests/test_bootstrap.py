@@ -19,12 +19,11 @@ from typing import Any
 import parliament
 import pulumi
 import pytest
-import yaml
 
 from harness.capture import ProgramFailedError, RegisteredResource, StackGraph, evaluate
 from harness.fake_aws import ACCOUNT_ID, FakeAws
 from harness.graph_checks import on_default_provider
-from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR, project_name, qualify, stack_config
+from harness.stack_config import BOOTSTRAP_DIR, PROJECT_DIR, project_file, project_name, qualify, stack_config
 from tests.support import policy, statements_by_sid
 
 REGION = "eu-west-1"
@@ -426,7 +425,7 @@ def test_default_provider_check_catches_a_stray_resource() -> None:
 
 
 def test_project_file_declares_each_key_typed_described_and_defaulted() -> None:
-    project = yaml.safe_load((BOOTSTRAP_DIR / "Pulumi.yaml").read_text())
+    project = project_file(BOOTSTRAP_DIR)
     assert project["name"] == "cicd-bootstrap"
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "../venv"

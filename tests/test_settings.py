@@ -8,10 +8,9 @@ import botocore.session
 import pulumi
 import pydantic
 import pytest
-import yaml
 from pulumi.runtime.sync_await import _sync_await
 
-from harness.stack_config import PROJECT_DIR, qualify, stack_config
+from harness.stack_config import PROJECT_DIR, project_file, qualify, stack_config
 from pipeline.build import BuildSecret
 from pipeline.chatbot import (
     CONFIGURATION_NAME_MAX,
@@ -539,7 +538,7 @@ class RecordingConfig(pulumi.Config):
 
 
 def declared() -> dict[str, dict[str, Any]]:
-    config: dict[str, dict[str, Any]] = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    config: dict[str, dict[str, Any]] = project_file()["config"]
     return config
 
 

@@ -16,10 +16,9 @@ import secrets
 from typing import Any
 
 import pytest
-import yaml
 
 from harness.capture import RegisteredResource, StackGraph, evaluate_once
-from harness.stack_config import PROJECT_DIR, qualify
+from harness.stack_config import project_file, qualify
 
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
@@ -85,7 +84,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @functools.cache
 def declared_keys() -> frozenset[str]:
-    return frozenset(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"])
+    return frozenset(project_file()["config"])
 
 
 def secret_keys(overrides: dict[str, Any]) -> list[str]:
