@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from pipeline.config_errors import UNSET, config_error, config_path, first_refusal, qualified_key
+from pipeline.config_errors import UNSET, Region, config_error, config_path, first_refusal, qualified_key
 
 PROJECT = "cicd-bootstrap"
 
@@ -37,17 +37,10 @@ MAX_MANAGED_POLICIES = 20
 # the rest. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 MAX_STATEMENTS_CHARACTERS = 8192
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
 _ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-
-
-def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError("required: an AWS region such as eu-west-1")
-    return value
 
 
 def _account_id(value: str) -> str:
@@ -137,7 +130,7 @@ class BootstrapSettings(BaseModel):
 
     project: str = PROJECT
     stack: str
-    region: Annotated[str, AfterValidator(_region)] = Field(alias="aws:region")
+    region: Region = Field(alias="aws:region")
     # Empty: the pipeline runs in the account being bootstrapped.
     pipeline_account_id: Annotated[str, AfterValidator(_account_id)] = Field("", alias="pipelineAccountId")
     deploy_policy_arns: PolicyArns = Field((ADMINISTRATOR_ACCESS,), alias="deployPolicyArns")

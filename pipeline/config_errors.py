@@ -2,18 +2,34 @@
 
 `Invalid config <project>:<key>[0].field=<value>: <what is allowed>. <the pulumi config command that fixes it>.`
 Each program keeps what differs: which keys are lists, which values are never repeated, its own words.
+The one key both check the same way, `aws:region`, is checked here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Annotated
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 from pydantic_core import ErrorDetails
 
 # What an error shows for a key (or list item, or field) that has no value.
 UNSET = "<unset>"
+
+# A region of any AWS partition: eu-west-1, us-gov-west-1, us-iso-east-1, us-isob-east-1.
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+def _region(value: str) -> str:
+    if not _REGION.match(value):
+        raise ValueError("required: an AWS region such as eu-west-1")
+    return value
+
+
+# `aws:region` of either program.
+Region = Annotated[str, AfterValidator(_region)]
 
 
 def qualified_key(project: str, key: str) -> str:

@@ -42,7 +42,7 @@ from pipeline.build import (
     BuildSecret,
 )
 from pipeline.chatbot import SLACK_CHANNEL_ID_MAX, SLACK_CHANNEL_ID_PATTERN, SLACK_TEAM_ID_PATTERN
-from pipeline.config_errors import UNSET, config_error, config_path, first_refusal, qualified_key
+from pipeline.config_errors import UNSET, Region, config_error, config_path, first_refusal, qualified_key
 from pipeline.github import GITHUB_OIDC_HOST
 from pipeline.reports import (
     COVERAGE_FORMATS,
@@ -86,7 +86,6 @@ MAX_TRIGGER_PATHS = 8
 MAX_TRIGGER_PATH_LENGTH = 255
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$|^[a-z]$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # git-check-ref-format, the parts that matter for a branch name typed into config.
 _BRANCH_FORBIDDEN = re.compile(r"(\.\.|@\{|[\x00-\x20~^:?*\[\\\x7f]|//)")
@@ -355,7 +354,6 @@ def _role_arn(step: str) -> AfterValidator:
 Environment = Annotated[
     str, _matching(_ENVIRONMENT, "1-16 characters: lower-case letters, digits and '-', starting with a letter")
 ]
-Region = Annotated[str, _matching(_REGION, "required: an AWS region such as eu-west-1")]
 Repository = Annotated[str, _matching(_REPOSITORY, "expected owner/repo, e.g. my-org/my-service")]
 Branch = Annotated[str, AfterValidator(_branch)]
 DeployStack = Annotated[
