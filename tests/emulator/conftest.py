@@ -32,6 +32,21 @@ WITH_EVERY_OPTION: dict[str, Any] = {
 }
 
 
+# What the bootstrap protects, by logical name, sorted: the bucket and key, and with them the alias every
+# stack's secrets provider names and the bucket's guards, so that `destroy --exclude-protected` cannot
+# strip any of them either.
+PROTECTED_BY_THE_BOOTSTRAP = [
+    "cicd-state-bucket",
+    "cicd-state-encryption",
+    "cicd-state-key",
+    "cicd-state-key-alias",
+    "cicd-state-ownership",
+    "cicd-state-public-access",
+    "cicd-state-tls-only",
+    "cicd-state-versioning",
+]
+
+
 @contextmanager
 def deployed(stack: str = "dev", **options: Any) -> Iterator[Deployment]:
     """`stack` deployed into a fresh emulator that disappears afterwards."""

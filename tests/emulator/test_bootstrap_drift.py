@@ -42,7 +42,7 @@ from emulator.resources import MOTO_ONLY_LOCATION
 from emulator.verify import Check, Result, verify
 from emulator.verify_bootstrap import BOOTSTRAP_CHECKS, LINK_CHECK_NAMES, link_checks
 from harness.stack_config import BOOTSTRAP_DIR
-from tests.emulator.conftest import bootstrapped
+from tests.emulator.conftest import PROTECTED_BY_THE_BOOTSTRAP, bootstrapped
 
 pytestmark = [pytest.mark.emulator]
 
@@ -446,18 +446,7 @@ def test_the_bootstrap_destroy_is_refused_while_protected_then_leaves_nothing(em
     destroy(bootstrap)
     after = take_inventory(emulator, REGION)
 
-    # The bucket and key, and with them the alias every stack's secrets provider names and the bucket's
-    # guards, so that `destroy --exclude-protected` cannot strip any of them either.
-    assert unprotected == [
-        "cicd-state-bucket",
-        "cicd-state-encryption",
-        "cicd-state-key",
-        "cicd-state-key-alias",
-        "cicd-state-ownership",
-        "cicd-state-public-access",
-        "cicd-state-tls-only",
-        "cicd-state-versioning",
-    ]
+    assert unprotected == PROTECTED_BY_THE_BOOTSTRAP
     assert "cannot be deleted\nbecause it is protected" in str(refusal.value)
     assert "`pulumi state unprotect 'urn:pulumi:dev::cicd-bootstrap::" in str(refusal.value)
     assert after_refusal.items == deployed.items  # refused before anything was deleted

@@ -30,7 +30,7 @@ from emulator.verify import failures, verify
 from harness.capture import evaluate
 from harness.fake_aws import autoname
 from harness.stack_config import BOOTSTRAP_DIR
-from tests.emulator.conftest import WITH_EVERY_OPTION, deployed
+from tests.emulator.conftest import PROTECTED_BY_THE_BOOTSTRAP, WITH_EVERY_OPTION, deployed
 from tools.readme import DOCS_DIR, read_section
 
 pytestmark = pytest.mark.emulator
@@ -195,16 +195,7 @@ def test_the_command_deploys_bootstrap_then_pipeline_verifies_both_and_destroys_
     # refusal, then the administrator's unprotect.
     refusal = destroying["bootstrap"][:2]
     assert refusal[0].startswith("  pulumi destroy refuses, deleting nothing: ")
-    assert sorted(refusal[0].partition(": ")[2].split(" protected")[0].split(", ")) == [
-        "cicd-state-bucket",
-        "cicd-state-encryption",
-        "cicd-state-key",
-        "cicd-state-key-alias",
-        "cicd-state-ownership",
-        "cicd-state-public-access",
-        "cicd-state-tls-only",
-        "cicd-state-versioning",
-    ]
+    assert sorted(refusal[0].partition(": ")[2].split(" protected")[0].split(", ")) == PROTECTED_BY_THE_BOOTSTRAP
     assert refusal[1].startswith("  pulumi state unprotect --all")
     assert "What is left in account 123456789012, by the services' own list calls" in lines
     assert "  iam attached policies    0 left" in lines
